@@ -1,0 +1,68 @@
+"""Account pages: signup, login, logout, profile. Thin: parse, authorize, call one service, answer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods
+
+from accounts import selectors, services
+from accounts.forms import EmailAuthenticationForm, JobDescriptionForm, ProfileForm, ResumeUploadForm, SignupForm
+from interviewprep.ratelimit import rate_limited
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited("signup")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(email=form.cleaned_data["email"], password=form.cleaned_data["password1"],
+                                        full_name=form.cleaned_data["full_name"])
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome! Tell us what you are preparing for, then start an interview.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@method_decorator(rate_limited("login"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    authentication_form = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@method_decorator(rate_limited("password_reset"), name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = "/accounts/password/reset/done/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_profile(user=request.user, **form.cleaned_data)
+        messages.success(request, "Profile saved.")
+        return redirect("accounts:profile")
+    context = {
+        "form": form,
+        "resume_form": ResumeUploadForm(),
+        "job_form": JobDescriptionForm(),
+        "resumes": selectors.resumes_for_user(user=request.user),
+        "job_descriptions": selectors.job_descriptions_for_user(user=request.user),
+    }
+    return render(request, "accounts/profile.html", context)

@@ -1,0 +1,288 @@
+"""`/ws/interview/<session id>/`: the audio socket of one interview room (protocol: docs/protocol.md).
+
+An interface: it authenticates, parses and validates messages, and routes them to the answer's `AnswerStream`
+(audio/live.py) and to the interview services. Database calls are short and go through
+`database_sync_to_async`; CPU-heavy work never runs on that shared thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from audio.live import AnswerStream, StreamError
+from sessions import notify
+
+log = logging.getLogger(__name__)
+
+CLOSE_ANONYMOUS = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_FLOOD = 4429
+MAX_TEXT_PER_SECOND = 50
+MAX_ERRORS_PER_SECOND = 50
+# Browsers may send small frames (a worklet quantum is 128 samples = 256 bytes, 125 a second); beyond this
+# many frames a second it is a flood whatever their size.
+MAX_FRAMES_PER_SECOND = 250
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def caption_engine_preference() -> str:
+    if settings.LIVE_CAPTIONS == "off":
+        return "off"
+    return "assemblyai" if settings.ASSEMBLYAI_API_KEY else "local"
+
+
+# --- database access (short queries on the shared sync thread) ------------------------------------------
+
+@database_sync_to_async
+def _load_session(session_id: int) -> Any:
+    from sessions.models import InterviewSession
+
+    return InterviewSession.objects.filter(pk=session_id).only("id", "owner_id", "status").first()
+
+
+@database_sync_to_async
+def _answer_in_progress(session_id: int) -> dict[str, Any] | None:
+    from sessions.models import InterviewSession
+    from sessions.services import answer_in_progress
+
+    answer = answer_in_progress(session=InterviewSession.objects.get(pk=session_id))
+    if answer is None:
+        return None
+    size = answer.audio_path.stat().st_size if answer.audio_path.exists() else 0
+    return {"answer_id": answer.pk, "question_id": answer.question_id, "received_bytes": size - size % 2}
+
+
+@database_sync_to_async
+def _begin_answer(session_id: int, user_id: int, question_id: int) -> dict[str, Any]:
+    from sessions.models import SessionQuestion
+    from sessions.services import InterviewError, answer_begin
+
+    question = (SessionQuestion.objects.select_related("session", "session__owner")
+                .filter(pk=question_id, session_id=session_id).first())
+    if question is None:
+        raise ProtocolError("unknown_question", "That question is not part of this interview.")
+    try:
+        answer = answer_begin(question=question, user=question.session.owner)
+    except InterviewError as exc:
+        raise ProtocolError(exc.code, str(exc)) from exc
+    return {"answer_id": answer.pk, "question_id": question.pk, "attempt": answer.attempt,
+            "audio_path": answer.audio_path, "started_wall": answer.started_at.timestamp()}
+
+
+@database_sync_to_async
+def _resume_answer(session_id: int, answer_id: int) -> dict[str, Any]:
+    from sessions.models import Answer, AnswerStatus
+
+    answer = Answer.objects.filter(pk=answer_id, question__session_id=session_id).first()
+    if answer is None:
+        raise ProtocolError("unknown_answer", "That answer is not part of this interview.")
+    if answer.status != AnswerStatus.RECORDING:
+        raise ProtocolError("answer_closed", "That answer has already ended.")
+    return {"answer_id": answer.pk, "question_id": answer.question_id, "attempt": answer.attempt,
+            "audio_path": answer.audio_path, "started_wall": answer.started_at.timestamp()}
+
+
+@database_sync_to_async
+def _complete_answer(answer_id: int, signal: dict[str, Any], audio_bytes: int,
+                     live_transcript: dict[str, Any] | None, live_engine: str) -> None:
+    from sessions.models import Answer
+    from sessions.services import answer_complete
+
+    answer_complete(answer=Answer.objects.get(pk=answer_id), signal=signal, audio_bytes=audio_bytes,
+                    live_transcript=live_transcript, live_engine=live_engine)
+
+
+class InterviewConsumer(AsyncWebsocketConsumer):
+    session_id: int | None = None
+    stream: AnswerStream | None = None
+
+    async def connect(self) -> None:
+        # Accept first, then close with an application code: a close before accept reaches browsers as a bare
+        # HTTP 403 with no code to tell the cases apart.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_ANONYMOUS)
+            return
+        session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        session = await _load_session(session_id)
+        if session is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if session.owner_id != user.pk:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.session_id = session_id
+        self.user_id = user.pk
+        self._text_window = (0.0, 0)
+        self._error_window = (0.0, 0)
+        self._frame_window = (0.0, 0)
+        notify.web_loop_register(asyncio.get_running_loop())
+        await self.channel_layer.group_add(notify.session_group(session_id), self.channel_name)
+        await self.send_json({"type": "ready", "session_id": session_id, "engine": caption_engine_preference(),
+                              "answer_in_progress": await _answer_in_progress(session_id)})
+
+    async def disconnect(self, code: int) -> None:
+        if self.session_id is not None:
+            await self.channel_layer.group_discard(notify.session_group(self.session_id), self.channel_name)
+        if self.stream is not None and not self.stream.ended:
+            await self.stream.suspend()
+        self.stream = None
+
+    # --- messages from the browser --------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session_id is None:
+            return
+        try:
+            if bytes_data is not None:
+                await self._on_audio(bytes_data)
+            elif text_data is not None:
+                await self._on_text(text_data)
+        except ProtocolError as exc:
+            await self._error(exc.code, str(exc))
+        except StreamError as exc:
+            await self._error(exc.code, str(exc))
+            if exc.close_code:
+                await self._drop_stream()
+                await self.close(code=exc.close_code)
+        except Exception:  # noqa: BLE001 - one bad message must not take the socket down
+            log.exception("error handling a message on session %s", self.session_id)
+            await self._error("server_error", "The server could not handle that message; your audio is kept.")
+
+    async def _on_text(self, text: str) -> None:
+        if self._over(window="_text_window", limit=MAX_TEXT_PER_SECOND):
+            raise StreamError("too_fast", "Too many messages; the connection is closed.", close_code=CLOSE_FLOOD)
+        if len(text) > settings.WS_MAX_TEXT_BYTES:
+            raise ProtocolError("frame_too_large", f"Text messages are limited to {settings.WS_MAX_TEXT_BYTES} bytes.")
+        try:
+            message = json.loads(text)
+        except ValueError as exc:
+            raise ProtocolError("bad_json", "Messages must be JSON objects.") from exc
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise ProtocolError("bad_message", "Messages are JSON objects with a string `type`.")
+        kind = message["type"]
+        if kind == "ping":
+            t = message.get("t")
+            await self.send_json({"type": "pong", "t": t if isinstance(t, int | float) else None,
+                                  "server_time": time.time()})
+        elif kind == "answer.start":
+            await self._answer_start(message)
+        elif kind == "answer.resume":
+            await self._answer_resume(message)
+        elif kind == "answer.end":
+            await self._answer_end()
+        else:
+            raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.")
+
+    def _over(self, *, window: str, limit: int) -> bool:
+        started, count = getattr(self, window)
+        now = time.monotonic()
+        if now - started >= 1.0:
+            started, count = now, 0
+        count += 1
+        setattr(self, window, (started, count))
+        return count > limit
+
+    @staticmethod
+    def _int_field(message: dict[str, Any], name: str) -> int:
+        value = message.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ProtocolError("bad_message", f"`{name}` must be a positive integer.")
+        return value
+
+    async def _answer_start(self, message: dict[str, Any]) -> None:
+        if self.stream is not None:
+            raise ProtocolError("answer_in_progress", "An answer is already being recorded; end it first.")
+        question_id = self._int_field(message, "question_id")
+        info = await _begin_answer(self.session_id, self.user_id, question_id)
+        await self._open_stream(info, resume=False)
+
+    async def _answer_resume(self, message: dict[str, Any]) -> None:
+        answer_id = self._int_field(message, "answer_id")
+        if self.stream is not None:
+            if self.stream.answer_id == answer_id:
+                await self._send_started(self.stream)
+                return
+            raise ProtocolError("answer_in_progress", "Another answer is being recorded; end it first.")
+        info = await _resume_answer(self.session_id, answer_id)
+        await self._open_stream(info, resume=True)
+
+    async def _open_stream(self, info: dict[str, Any], *, resume: bool) -> None:
+        stream = AnswerStream(answer_id=info["answer_id"], question_id=info["question_id"], attempt=info["attempt"],
+                              audio_path=info["audio_path"], started_wall=info["started_wall"], emit=self.send_json,
+                              caption_prefer=caption_engine_preference())
+        await stream.open(resume=resume)
+        self.stream = stream
+        await self._send_started(stream)
+
+    async def _send_started(self, stream: AnswerStream) -> None:
+        await self.send_json({"type": "answer.started", "answer_id": stream.answer_id,
+                              "question_id": stream.question_id, "attempt": stream.attempt,
+                              "engine": stream.engine, "received_bytes": stream.received_bytes,
+                              "resumed": stream.resumed})
+
+    async def _answer_end(self) -> None:
+        stream = self.stream
+        if stream is None:
+            raise ProtocolError("no_answer", "No answer is being recorded.")
+        self.stream = None
+        signal, live_transcript = await stream.end()
+        await _complete_answer(stream.answer_id, dict(signal), stream.received_bytes, live_transcript,
+                               stream.engine if live_transcript else "")
+        flat = {k: v for k, v in signal.items() if k not in ("pauses", "contour")}
+        await self.send_json({"type": "answer.ended", "answer_id": stream.answer_id,
+                              "received_bytes": stream.received_bytes, "aggregates": flat})
+
+    async def _on_audio(self, data: bytes) -> None:
+        if self._over(window="_frame_window", limit=MAX_FRAMES_PER_SECOND):
+            raise StreamError("too_fast", "Too many audio frames; the connection is closed.", close_code=CLOSE_FLOOD)
+        if len(data) > settings.AUDIO_MAX_FRAME_BYTES:
+            raise ProtocolError("frame_too_large",
+                                f"Audio frames are limited to {settings.AUDIO_MAX_FRAME_BYTES} bytes (4096 recommended).")
+        if not data:
+            raise ProtocolError("empty_frame", "Empty audio frame.")
+        stream = self.stream
+        if stream is None:
+            raise ProtocolError("no_answer", "Audio arrived outside an answer; send answer.start first.")
+        stream.check_rate(len(data))
+        await stream.feed(data)
+        if stream.over_length():
+            await self._error("answer_too_long",
+                              f"Answers are limited to {settings.AUDIO_MAX_ANSWER_SECONDS // 60} minutes; "
+                              "this one was ended for you.")
+            await self._answer_end()
+
+    async def _drop_stream(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            await stream.suspend()
+
+    async def _error(self, code: str, message: str) -> None:
+        if self._over(window="_error_window", limit=MAX_ERRORS_PER_SECOND):
+            return  # a client provoking errors in a loop does not get an echo for each
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    # --- events from tasks (channel layer) ------------------------------------------------------------------
+
+    async def session_event(self, message: dict[str, Any]) -> None:
+        event = message.get("event")
+        if isinstance(event, dict):
+            await self.send_json(event)
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":"), default=str))

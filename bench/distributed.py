@@ -1,0 +1,168 @@
+"""Launch the distributed mode on one machine: N daphne processes, Celery workers for the `default` and `ml`
+queues, PostgreSQL and Redis (already running). A deployment can copy this (or `Procfile`); the load generator
+and the distributed tests use it.
+
+    .venv/bin/python bench/distributed.py --database-url postgres://postgres@127.0.0.1:5432/interviewprep \
+        --redis-url redis://127.0.0.1:6379/0 --daphne 2 --base-port 8001
+
+Runs until interrupted. `--create-db` creates the database first (trust auth on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def create_database(database_url: str) -> None:
+    """CREATE DATABASE (dropping an old one of the same name) through the server's maintenance database."""
+    import psycopg
+
+    parsed = urlparse(database_url)
+    name = parsed.path.lstrip("/")
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(database_url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(database_url)
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path.lstrip("/")}" WITH (FORCE)')
+
+
+@dataclass
+class Stack:
+    database_url: str
+    redis_url: str
+    var_dir: Path
+    daphne_count: int = 2
+    base_port: int = 8001
+    ml_concurrency: int = 1
+    default_concurrency: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+        env.update({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "VAR_DIR": str(self.var_dir),
+                    "DEBUG": "0", "PYTHONUNBUFFERED": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver"})
+        env.update(self.extra_env)
+        return env
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.base_port + i for i in range(self.daphne_count)]
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def prepare(self) -> None:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.manage("migrate", "--noinput")
+        self.manage("load_bank")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        log = (self.var_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+
+    def start_worker(self, queue: str) -> None:
+        concurrency = self.ml_concurrency if queue == "ml" else self.default_concurrency
+        self._spawn(f"worker-{queue}", [str(VENV_BIN / "celery"), "-A", "interviewprep", "worker", "-Q", queue,
+                                        "-c", str(concurrency), "-n", f"{queue}@%h", "--without-gossip",
+                                        "--without-mingle", "-l", "info"])
+
+    def start_daphne(self, port: int) -> None:
+        self._spawn(f"daphne-{port}", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                       "interviewprep.asgi:application"])
+
+    def start(self, *, workers: bool = True, timeout: float = 120) -> Stack:
+        self.prepare()
+        for port in self.ports:
+            self.start_daphne(port)
+        if workers:
+            self.start_worker("default")
+            self.start_worker("ml")
+        for port in self.ports:
+            wait_healthy(f"http://127.0.0.1:{port}", timeout=timeout)
+        return self
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_process(name)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_healthy(base: str, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except Exception as exc:  # noqa: BLE001 - still starting
+            last = exc
+        time.sleep(0.5)
+    raise RuntimeError(f"{base} not healthy after {timeout:.0f} s: {last}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--var-dir", default=str(ROOT / "var" / "distributed"))
+    parser.add_argument("--daphne", type=int, default=2)
+    parser.add_argument("--base-port", type=int, default=8001)
+    parser.add_argument("--create-db", action="store_true")
+    args = parser.parse_args()
+    if args.create_db:
+        create_database(args.database_url)
+    stack = Stack(database_url=args.database_url, redis_url=args.redis_url, var_dir=Path(args.var_dir),
+                  daphne_count=args.daphne, base_port=args.base_port)
+    with stack:
+        print(f"up: daphne on ports {stack.ports}, workers default + ml; logs in {stack.var_dir}", flush=True)
+        try:
+            while all(p.poll() is None for p in stack.processes.values()):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

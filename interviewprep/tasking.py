@@ -1,0 +1,78 @@
+"""Enqueue Celery tasks the same way in both run modes.
+
+Distributed: `apply_async` to the broker, after the surrounding transaction commits.
+Embedded: Celery runs eagerly (no broker), but an eager task would run inside the caller, which may be the
+event loop or the shared sync thread. So the eager call happens on a small dedicated pool instead; the caller
+never waits. Tasks stay idempotent either way, so a retry or a duplicate is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from celery.canvas import Signature
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+log = logging.getLogger(__name__)
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pending: set[Future[Any]] = set()
+
+
+def _embedded_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.EMBEDDED_TASK_WORKERS, thread_name_prefix="tasks")
+        return _pool
+
+
+def _run_eager(signature: Signature) -> None:
+    close_old_connections()
+    try:
+        result = signature.apply()
+        if result.failed():
+            log.error("task %s failed: %r", signature, result.result)
+    except Exception:  # noqa: BLE001 - an in-process task must never take the pool down
+        log.exception("task %s raised", signature)
+    finally:
+        close_old_connections()
+
+
+def _submit(signature: Signature) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        future = _embedded_pool().submit(_run_eager, signature)
+        _pending.add(future)
+        future.add_done_callback(_pending.discard)
+    else:
+        signature.apply_async()
+
+
+def task_enqueue(signature: Signature) -> None:
+    """Queue a task signature (or a chain) once the current transaction commits (at once outside one).
+
+    Pass immutable signatures (`task.si(answer_id)`): tasks take ids, never raw audio or model objects.
+    """
+    transaction.on_commit(lambda: _submit(signature))
+
+
+def embedded_wait(timeout: float = 60.0) -> bool:
+    """Wait for in-process tasks (embedded mode) to finish, including tasks they queue. For tests and shutdown."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = [f for f in list(_pending) if not f.done()]
+        if not pending:
+            return True
+        for future in pending:
+            try:
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - logged by the task itself
+                pass
+    return not any(not f.done() for f in list(_pending))

@@ -1,0 +1,298 @@
+"""The interview's life, shared by the pages, the WebSocket consumer and the API.
+
+start -> (answer | skip | re-answer)* -> finish, or abandon; pause and resume later. Answers end in the scoring
+pipeline (sessions/pipeline.py). Services take keyword arguments, validate ownership-independent rules and raise
+`InterviewError` with a message fit for the user; callers check who may call them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import JobDescription, Resume, User
+from mastery.models import Topic
+from sessions.models import (
+    Answer,
+    AnswerStatus,
+    Assignment,
+    InputMode,
+    InterviewMode,
+    InterviewSession,
+    Persona,
+    QuestionStatus,
+    Report,
+    ReportStatus,
+    SessionQuestion,
+    SessionStatus,
+)
+
+
+class InterviewError(Exception):
+    """A request the interview refuses; `code` is stable for APIs and the socket."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class InterviewSpec:
+    mode: str = InterviewMode.TECHNICAL
+    topic_slugs: tuple[str, ...] = ()
+    difficulty: int = 0
+    count: int = 5
+    persona: str = Persona.FRIENDLY
+    resume_id: int | None = None
+    job_description_id: int | None = None
+    assignment_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate_spec(*, user: User, spec: InterviewSpec) -> tuple[list[Topic], Resume | None, JobDescription | None,
+                                                                  Assignment | None]:
+    if spec.mode not in InterviewMode.values:
+        raise InterviewError(f"Unknown interview mode {spec.mode!r}.", code="bad_mode")
+    if not 0 <= spec.difficulty <= 3:
+        raise InterviewError("Difficulty is 0 (mixed) or 1 to 3.", code="bad_difficulty")
+    if not 1 <= spec.count <= 20:
+        raise InterviewError("An interview has 1 to 20 questions.", code="bad_count")
+    if spec.persona not in Persona.values:
+        raise InterviewError(f"Unknown persona {spec.persona!r}.", code="bad_persona")
+    topics = list(Topic.objects.filter(slug__in=spec.topic_slugs).exclude(kind="delivery"))
+    if len(topics) != len(set(spec.topic_slugs)):
+        raise InterviewError("Unknown topic.", code="bad_topic")
+    resume = None
+    if spec.resume_id is not None:
+        resume = Resume.objects.filter(pk=spec.resume_id, user=user).first()
+        if resume is None:
+            raise InterviewError("That resume is not yours or does not exist.", code="bad_resume")
+    job = None
+    if spec.job_description_id is not None:
+        job = JobDescription.objects.filter(pk=spec.job_description_id, user=user).first()
+        if job is None:
+            raise InterviewError("That job description is not yours or does not exist.", code="bad_job")
+    assignment = None
+    if spec.assignment_id is not None:
+        assignment = Assignment.objects.filter(
+            pk=spec.assignment_id, cohort__memberships__user=user, cohort__memberships__left_at__isnull=True
+        ).first()
+        if assignment is None:
+            raise InterviewError("That assignment is not for you.", code="bad_assignment")
+    if spec.mode == InterviewMode.RESUME and resume is None:
+        from accounts.selectors import active_resume
+
+        resume = active_resume(user=user)
+        if resume is None:
+            raise InterviewError("Upload a resume first: resume-based interviews ask about your own projects.",
+                                 code="no_resume")
+    return topics, resume, job, assignment
+
+
+@transaction.atomic
+def interview_start(*, user: User, spec: InterviewSpec) -> InterviewSession:
+    """Create a session and its planned questions (chosen by rag.selection)."""
+    from rag.selection import questions_choose
+
+    topics, resume, job, assignment = _validate_spec(user=user, spec=spec)
+    session = InterviewSession.objects.create(
+        owner=user, mode=spec.mode, difficulty=spec.difficulty, planned_count=spec.count, persona=spec.persona,
+        resume=resume, job_description=job, assignment=assignment, started_at=timezone.now(),
+    )
+    session.topics.set(topics)
+    plans, engine = questions_choose(user=user, mode=spec.mode, topics=topics, difficulty=spec.difficulty,
+                                     count=spec.count, resume=resume, job_description=job)
+    if not plans:
+        raise InterviewError("No questions match these choices; pick more topics or another difficulty.",
+                             code="no_questions")
+    for position, plan in enumerate(plans, start=1):
+        SessionQuestion.objects.create(session=session, position=position, **plan.as_fields())
+    session.question_engine = engine
+    session.save(update_fields=["question_engine"])
+    return session
+
+
+def question_mark_asked(*, question: SessionQuestion) -> SessionQuestion:
+    if question.status == QuestionStatus.PENDING:
+        question.status = QuestionStatus.ASKED
+        question.asked_at = timezone.now()
+        question.save(update_fields=["status", "asked_at"])
+    return question
+
+
+def _require_open(session: InterviewSession) -> None:
+    if not session.is_open:
+        raise InterviewError("This interview has ended.", code="session_closed")
+
+
+def question_skip(*, question: SessionQuestion) -> SessionQuestion:
+    _require_open(question.session)
+    if question.status in (QuestionStatus.PENDING, QuestionStatus.ASKED):
+        question.status = QuestionStatus.SKIPPED
+        question.save(update_fields=["status"])
+    return question
+
+
+def question_insert_after(*, after: SessionQuestion, fields: dict[str, Any]) -> SessionQuestion:
+    """Insert a question right after `after` (adaptive follow-ups), shifting later positions."""
+    session = after.session
+    with transaction.atomic():
+        later = list(session.questions.select_for_update().filter(position__gt=after.position)
+                     .order_by("-position"))
+        # Shift from the end so the unique (session, position) constraint holds at every step.
+        for question in later:
+            question.position += 1
+            question.save(update_fields=["position"])
+        return SessionQuestion.objects.create(session=session, position=after.position + 1, **fields)
+
+
+@transaction.atomic
+def answer_begin(*, question: SessionQuestion, user: User, input_mode: str = InputMode.VOICE) -> Answer:
+    """Open a new attempt at `question` (a re-answer when earlier attempts exist)."""
+    session = question.session
+    _require_open(session)
+    if session.status == SessionStatus.PAUSED:
+        session.status = SessionStatus.ACTIVE
+        session.save(update_fields=["status"])
+    question_mark_asked(question=question)
+    for _ in range(3):
+        attempt = (question.answers.aggregate(m=Max("attempt"))["m"] or 0) + 1
+        try:
+            with transaction.atomic():
+                return Answer.objects.create(question=question, user=user, attempt=attempt, input_mode=input_mode)
+        except IntegrityError:  # a concurrent attempt took this number; take the next one
+            continue
+    raise InterviewError("Could not open an answer; try again.", code="conflict")
+
+
+def answer_in_progress(*, session: InterviewSession) -> Answer | None:
+    return (Answer.objects.filter(question__session=session, status=AnswerStatus.RECORDING,
+                                  input_mode=InputMode.VOICE)
+            .order_by("-started_at").first())
+
+
+@transaction.atomic
+def answer_complete(*, answer: Answer, signal: dict[str, Any], audio_bytes: int,
+                    live_transcript: dict[str, Any] | None = None, live_engine: str = "") -> Answer:
+    """Store the signal aggregates of a finished spoken answer in one write, then queue the scoring pipeline.
+
+    Idempotent: a second call on an answer that already left `recording` changes nothing.
+    """
+    answer = Answer.objects.select_for_update().get(pk=answer.pk)
+    if answer.status != AnswerStatus.RECORDING:
+        return answer
+    contour = signal.pop("contour", {}) if isinstance(signal, dict) else {}
+    answer.signal = signal
+    answer.contour = contour or {}
+    answer.audio_bytes = audio_bytes
+    answer.duration_s = signal.get("duration_s")
+    answer.speaking_time_s = signal.get("speaking_time_s")
+    answer.ended_at = timezone.now()
+    answer.live_engine = live_engine
+    answer.status = AnswerStatus.PROCESSING
+    answer.progress = "queued"
+    if live_transcript:
+        answer.transcript = live_transcript.get("text", "")
+        answer.words = live_transcript.get("words", [])
+        answer.transcript_engine = live_transcript.get("engine", live_engine)
+        answer.transcript_confidence = live_transcript.get("confidence")
+    answer.save()
+    _question_answered(answer.question)
+    from sessions.pipeline import answer_pipeline_enqueue
+
+    answer_pipeline_enqueue(answer_id=answer.pk)
+    return answer
+
+
+def _question_answered(question: SessionQuestion) -> None:
+    if question.status != QuestionStatus.ANSWERED:
+        question.status = QuestionStatus.ANSWERED
+        question.save(update_fields=["status"])
+
+
+@transaction.atomic
+def answer_submit_text(*, question: SessionQuestion, user: User, text: str) -> Answer:
+    """A typed answer (no microphone): content scoring and feedback, no delivery measurements."""
+    text = " ".join(text.split())
+    if not text:
+        raise InterviewError("Type an answer first.", code="empty_answer")
+    if len(text) > 10000:
+        raise InterviewError("That answer is too long (10,000 characters at most).", code="answer_too_long")
+    answer = answer_begin(question=question, user=user, input_mode=InputMode.TEXT)
+    answer.transcript = text
+    answer.transcript_engine = "typed"
+    answer.words = []
+    answer.status = AnswerStatus.PROCESSING
+    answer.progress = "queued"
+    answer.ended_at = timezone.now()
+    answer.save()
+    _question_answered(question)
+    from sessions.pipeline import answer_pipeline_enqueue
+
+    answer_pipeline_enqueue(answer_id=answer.pk)
+    return answer
+
+
+@transaction.atomic
+def answer_retry(*, answer: Answer) -> Answer:
+    """Run the pipeline again for an answer that failed (or re-score one: the pipeline is idempotent)."""
+    answer = Answer.objects.select_for_update().get(pk=answer.pk)
+    if answer.status == AnswerStatus.RECORDING:
+        raise InterviewError("This answer is still being recorded.", code="answer_in_progress")
+    answer.status = AnswerStatus.PROCESSING
+    answer.progress = "queued"
+    answer.error = ""
+    answer.save(update_fields=["status", "progress", "error"])
+    from sessions.pipeline import answer_pipeline_enqueue
+
+    answer_pipeline_enqueue(answer_id=answer.pk, force=True)
+    return answer
+
+
+@transaction.atomic
+def interview_finish(*, session: InterviewSession) -> InterviewSession:
+    """End the interview: unanswered questions are left as they are, the report is built in the background."""
+    session = InterviewSession.objects.select_for_update().get(pk=session.pk)
+    if session.status == SessionStatus.COMPLETED:
+        return session
+    if session.status == SessionStatus.ABANDONED:
+        raise InterviewError("This interview was abandoned.", code="session_closed")
+    session.status = SessionStatus.COMPLETED
+    session.finished_at = timezone.now()
+    session.save(update_fields=["status", "finished_at"])
+    report, _ = Report.objects.get_or_create(session=session)
+    report.status = ReportStatus.PENDING
+    report.progress = 0
+    report.save(update_fields=["status", "progress"])
+    from sessions.pipeline import report_build_enqueue
+
+    report_build_enqueue(session_id=session.pk)
+    return session
+
+
+def interview_abandon(*, session: InterviewSession) -> InterviewSession:
+    if session.status == SessionStatus.COMPLETED:
+        raise InterviewError("A finished interview cannot be abandoned.", code="session_closed")
+    session.status = SessionStatus.ABANDONED
+    session.finished_at = timezone.now()
+    session.save(update_fields=["status", "finished_at"])
+    return session
+
+
+def interview_pause(*, session: InterviewSession) -> InterviewSession:
+    _require_open(session)
+    session.status = SessionStatus.PAUSED
+    session.save(update_fields=["status"])
+    return session
+
+
+def interview_resume(*, session: InterviewSession) -> InterviewSession:
+    _require_open(session)
+    if session.status == SessionStatus.PAUSED:
+        session.status = SessionStatus.ACTIVE
+        session.save(update_fields=["status"])
+    return session
