@@ -35,7 +35,7 @@ def run(cmd: list[str], **kwargs: object) -> None:
 
 
 def ensure_venv(*, dev: bool) -> None:
-    if sys.version_info[:2] < (3, 11):
+    if sys.version_info[:2] < (3, 11):  # noqa: UP036 - runs on whatever python3 the machine has
         sys.exit("Python 3.11 or newer is required.")
     if not PY.exists():
         say(f"creating virtualenv in {VENV}")
@@ -93,7 +93,8 @@ def cmd_run(args: argparse.Namespace) -> None:
         manage("ensure_demo_users")
     if not port_free(args.host, args.port):
         sys.exit(f"Port {args.port} on {args.host} is taken; pass --port.")
-    say(f"serving on http://{args.host}:{args.port} (mode: {os.environ.get('REDIS_URL') and 'distributed' or 'embedded'})")
+    mode = "distributed" if os.environ.get("REDIS_URL") else "embedded"
+    say(f"serving on http://{args.host}:{args.port} (mode: {mode})")
     os.execv(str(VENV / "bin" / "daphne"), [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
                                              "interviewprep.asgi:application"])
 
@@ -127,7 +128,8 @@ def main() -> None:
     p_run.add_argument("--host", default="127.0.0.1")
     p_run.add_argument("--port", type=int, default=8000)
     p_run.add_argument("--demo-admin", action="store_true",
-                       help="create admin@example.com / instructor@example.com / candidate@example.com (password: demo-pass-123)")
+                       help="create admin@example.com / instructor@example.com / candidate@example.com "
+                            "(password: demo-pass-123)")
     p_run.set_defaults(func=cmd_run)
     p_test = sub.add_parser("test", help="set up and run the tests (extra arguments go to pytest)")
     p_test.add_argument("pytest_args", nargs=argparse.REMAINDER)

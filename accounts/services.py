@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Cohort, CohortMembership, JobDescription, Role, User
+from accounts.models import Cohort, CohortMembership, JobDescription, Resume, Role, User
+
+if TYPE_CHECKING:
+    from sessions.models import Assignment
 
 
 class AccountError(Exception):
@@ -110,3 +116,100 @@ def cohort_rotate_invite(*, cohort: Cohort) -> Cohort:
     cohort.invite_code = new_invite_code()
     cohort.save(update_fields=["invite_code"])
     return cohort
+
+
+# --- Instructors: assignments and a user's data (issue 9) ------------------------------------------------------
+
+
+def _require_cohort_manager(*, cohort: Cohort, user: User) -> None:
+    if not (user.is_admin or cohort.owner_id == user.pk):
+        raise AccountError("Only the cohort's instructor can do this.")
+
+
+def assignment_create(*, cohort: Cohort, created_by: User, title: str = "", mode: str = "technical",
+                      topic_slugs: Iterable[str] = (), difficulty: int = 0, question_count: int = 5,
+                      due_at: datetime | None = None) -> Assignment:
+    """A practice set for every member of `cohort`; members see it on their dashboard and start it in one click.
+
+    Validated with the same bounds `interview_start` applies, so an assignment can always be started.
+    """
+    from mastery.models import Topic
+    from sessions.models import Assignment, InterviewMode
+
+    _require_cohort_manager(cohort=cohort, user=created_by)
+    if not cohort.is_active:
+        raise AccountError("This cohort is archived.")
+    if mode not in InterviewMode.values:
+        raise AccountError(f"Unknown interview mode {mode!r}.")
+    if not 0 <= difficulty <= 3:
+        raise AccountError("Difficulty is 0 (mixed) or 1 to 3.")
+    if not 1 <= question_count <= 20:
+        raise AccountError("An assignment has 1 to 20 questions.")
+    if due_at is not None and due_at < timezone.now():
+        raise AccountError("The due date is in the past.")
+    slugs = set(topic_slugs)
+    topics = list(Topic.objects.filter(slug__in=slugs).exclude(kind="delivery"))
+    if len(topics) != len(slugs):
+        raise AccountError("Unknown topic.")
+    title = " ".join(title.split())[:200] or f"{InterviewMode(mode).label} practice"
+    assignment = Assignment.objects.create(cohort=cohort, created_by=created_by, title=title, mode=mode,
+                                           difficulty=difficulty, question_count=question_count, due_at=due_at)
+    assignment.topics.set(topics)
+    return assignment
+
+
+def assignment_delete(*, assignment: Assignment, user: User) -> None:
+    # Interviews already started from it keep existing: their FK is SET_NULL.
+    _require_cohort_manager(cohort=assignment.cohort, user=user)
+    assignment.delete()
+
+
+def user_data_delete(*, user: User) -> dict[str, int]:
+    """Delete everything `user` produced (interviews with their answers and audio, resumes and their files, job
+    descriptions, mastery, study plans, cohort memberships, API tokens); keep the account itself.
+
+    Files are removed only after the rows are gone for good (on commit), so a rolled-back delete loses nothing.
+    Returns how many rows of each kind went.
+    """
+    from rest_framework.authtoken.models import Token
+
+    from mastery.models import MasteryEvent, StudyPlan, SubtopicMastery, TopicMastery
+    from sessions.models import Answer, InterviewSession
+
+    audio_paths = [a.audio_path for a in Answer.objects.filter(user=user).only("audio_name")]
+    resume_files = [r.file.name for r in Resume.objects.filter(user=user) if r.file]
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for label, queryset in (
+            ("answers", Answer.objects.filter(user=user)),
+            ("interviews", InterviewSession.objects.filter(owner=user)),
+            ("resumes", Resume.objects.filter(user=user)),
+            ("job_descriptions", JobDescription.objects.filter(user=user)),
+            ("mastery_events", MasteryEvent.objects.filter(user=user)),
+            ("subtopic_mastery", SubtopicMastery.objects.filter(user=user)),
+            ("topic_mastery", TopicMastery.objects.filter(user=user)),
+            ("study_plans", StudyPlan.objects.filter(user=user)),
+            ("memberships", CohortMembership.objects.filter(user=user)),
+            ("tokens", Token.objects.filter(user=user)),
+        ):
+            counts[label] = queryset.count()
+            queryset.delete()
+        transaction.on_commit(lambda: _files_delete(audio_paths=audio_paths, storage_names=resume_files,
+                                                    user_id=user.pk))
+    return counts
+
+
+def _files_delete(*, audio_paths: list[Path], storage_names: list[str], user_id: int) -> None:
+    from django.core.files.storage import default_storage
+
+    for path in audio_paths:
+        path.unlink(missing_ok=True)
+    for name in storage_names:
+        default_storage.delete(name)
+    try:  # the per-user resume index, when the knowledge module provides a way to drop it
+        from rag import index as rag_index
+    except ImportError:
+        return
+    drop = getattr(rag_index, "user_index_delete", None)
+    if drop is not None:
+        drop(user_id=user_id)

@@ -253,7 +253,8 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             raise StreamError("too_fast", "Too many audio frames; the connection is closed.", close_code=CLOSE_FLOOD)
         if len(data) > settings.AUDIO_MAX_FRAME_BYTES:
             raise ProtocolError("frame_too_large",
-                                f"Audio frames are limited to {settings.AUDIO_MAX_FRAME_BYTES} bytes (4096 recommended).")
+                                f"Audio frames are limited to {settings.AUDIO_MAX_FRAME_BYTES} bytes "
+                                "(4096 recommended).")
         if not data:
             raise ProtocolError("empty_frame", "Empty audio frame.")
         stream = self.stream

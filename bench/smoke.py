@@ -76,7 +76,8 @@ def main() -> None:
     browser.get("/accounts/signup/")
     email = f"smoke{int(time.time())}@example.com"
     status, url, html = browser.post("/accounts/signup/", {"email": email, "full_name": "Smoke Test",
-                                                            "password1": "smoke-pass-4321", "password2": "smoke-pass-4321"})
+                                                            "password1": "smoke-pass-4321",
+                                                            "password2": "smoke-pass-4321"})
     check(status == 200 and "/accounts/profile/" in url, f"signup as {email}")
     status, url, _ = browser.post("/accounts/profile/", {"full_name": "Smoke Tester", "target_role": "Backend engineer",
                                                          "skills": "Python, SQL", "persona": "friendly",

@@ -24,6 +24,9 @@ class Point(BaseModel):
     title: str = Field(max_length=120)
     detail: str = Field(max_length=600)
     evidence: list[Evidence] = Field(default_factory=list)
+    # A stable label (pace, fillers, key_points, star, ...) so the report can aggregate points across answers
+    # whose titles are, by design, specific to each answer.
+    category: str | None = Field(default=None, max_length=40)
 
 
 class StarPart(BaseModel):

@@ -85,7 +85,8 @@ class InterviewSession(models.Model):
                 condition=Q(planned_count__gte=1) & Q(planned_count__lte=20), name="session_count_range"
             ),
             models.CheckConstraint(
-                condition=Q(finished_at__isnull=True) | Q(started_at__isnull=True) | Q(finished_at__gte=models.F("started_at")),
+                condition=(Q(finished_at__isnull=True) | Q(started_at__isnull=True)
+                           | Q(finished_at__gte=models.F("started_at"))),
                 name="session_finished_after_started",
             ),
         ]

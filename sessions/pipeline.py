@@ -14,9 +14,10 @@ from interviewprep.tasking import task_enqueue
 
 
 def answer_pipeline_enqueue(*, answer_id: int, force: bool = False) -> None:
-    from audio.tasks import answer_transcribe
     from mastery.tasks import mastery_apply_answer
     from rag.tasks import answer_feedback, answer_score_content
+
+    from audio.tasks import answer_transcribe
     from sessions.tasks import answer_finalize
 
     task_enqueue(chain(

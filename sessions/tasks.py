@@ -17,7 +17,8 @@ def answer_finalize(self: AnswerStepTask, answer_id: int) -> int:
 
 @shared_task(bind=True, name="sessions.tasks.report_build", acks_late=True, max_retries=20)
 def report_build(self, session_id: int) -> int:  # noqa: ANN001 - Celery's bound task
-    from sessions.reporting import ReportNotReady, report_build as build, report_mark_failed
+    from sessions.reporting import ReportNotReady, report_mark_failed
+    from sessions.reporting import report_build as build
 
     try:
         build(session_id=session_id)

@@ -91,7 +91,7 @@ async def test_unknown_session_is_closed_with_4404(candidate):
 
 async def test_foreign_origin_is_refused(candidate):
     session, _ = await sync_to_async(make_session)(candidate)
-    communicator, connected = await connect(session.pk, candidate, origin=b"http://evil.example")
+    _, connected = await connect(session.pk, candidate, origin=b"http://evil.example")
     assert not connected
 
 

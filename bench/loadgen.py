@@ -1,0 +1,294 @@
+"""Load generator: N simulated candidates, each an authenticated WebSocket client streaming real speech at
+real-time pace through whole answers, against the embedded default or the distributed mode.
+
+    .venv/bin/python bench/loadgen.py --streams 100 --seconds 20                 # embedded (one daphne)
+    .venv/bin/python bench/loadgen.py --streams 100 --mode distributed --daphne 2  # PostgreSQL + Redis + workers
+    .venv/bin/python bench/loadgen.py --streams 4 --captions local                # with live local captions
+
+Reports frame-to-metric latency (p50/p95/p99: from sending a frame to the first `metrics` event that counts its
+bytes), caption latency (from the moment the audio of a caption's last word was sent to the caption's arrival),
+errors, and the server processes' CPU and memory. Every request goes to 127.0.0.1 only and the run is bounded in
+time. The server is started and stopped by this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.distributed import Stack, create_database, drop_database, wait_healthy  # noqa: E402
+
+FRAME = 4096
+BYTES_PER_SECOND = 32000
+SPEECH = ROOT.parent / "shared" / "speech"
+
+SETUP_SCRIPT = """
+import json, sys
+import django
+django.setup()
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from accounts.models import User
+from mastery.models import Topic
+from sessions.models import InterviewSession, SessionQuestion
+
+count, tag = int(sys.argv[1]), sys.argv[2]
+topic, _ = Topic.objects.get_or_create(slug="load-test", defaults={"name": "Load test"})
+out = []
+for i in range(count):
+    user = User.objects.create_user(email=f"load{i}-{tag}@example.com", password="load-pass-12345")
+    session = InterviewSession.objects.create(owner=user, planned_count=1)
+    question = SessionQuestion.objects.create(session=session, position=1, text="Tell me about yourself.",
+                                              topic=topic)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    out.append({"cookie": store.session_key, "session_id": session.pk, "question_id": question.pk})
+print(json.dumps(out))
+"""
+
+
+def load_speech(seconds: float) -> bytes:
+    """Real speech (the shared recordings, repeated) cut to `seconds` of PCM16 at 16 kHz."""
+    import soundfile
+
+    parts = []
+    for name in ("jfk.wav", "harvard_spk1_1.wav", "harvard_spk1_2.wav", "harvard_spk1_3.wav"):
+        data, rate = soundfile.read(str(SPEECH / name), dtype="int16")
+        assert rate == 16000
+        parts.append(data.tobytes())
+    pcm = b"".join(parts)
+    need = int(seconds * BYTES_PER_SECOND)
+    return (pcm * (need // len(pcm) + 1))[:need]
+
+
+@dataclass
+class ClientStats:
+    metric_latencies_ms: list[float] = field(default_factory=list)
+    caption_latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    frames: int = 0
+    answers_ended: int = 0
+
+
+async def run_client(url: str, cookie: str, question_id: int, pcm: bytes, stats: ClientStats,
+                     start_delay: float) -> None:
+    import websockets
+
+    await asyncio.sleep(start_delay)
+    sent_at: list[tuple[int, float]] = []  # (cumulative bytes, monotonic send time)
+    stream_start = 0.0
+    try:
+        async with websockets.connect(url, additional_headers={"Cookie": f"sessionid={cookie}",
+                                                              "Origin": "http://127.0.0.1"},
+                                      max_size=2 ** 20, open_timeout=30) as ws:
+            ready = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if ready.get("type") != "ready":
+                stats.errors.append(f"no ready: {ready}")
+                return
+            await ws.send(json.dumps({"type": "answer.start", "question_id": question_id}))
+            done = asyncio.Event()
+
+            async def reader() -> None:
+                metric_index = 0
+                while True:
+                    event = json.loads(await ws.recv())
+                    now = time.monotonic()
+                    kind = event.get("type")
+                    if kind == "metrics":
+                        received = event.get("received_bytes", 0)
+                        # Every frame this event counts for the first time contributes one latency sample.
+                        while metric_index < len(sent_at) and sent_at[metric_index][0] <= received:
+                            stats.metric_latencies_ms.append((now - sent_at[metric_index][1]) * 1000)
+                            metric_index += 1
+                    elif kind in ("transcript.final", "transcript.partial") and event.get("words"):
+                        spoken_end = stream_start + float(event["words"][-1]["end"])
+                        stats.caption_latencies_ms.append((now - spoken_end) * 1000)
+                    elif kind == "error":
+                        stats.errors.append(event.get("code", "error"))
+                    elif kind == "answer.ended":
+                        stats.answers_ended += 1
+                        done.set()
+                        return
+
+            reader_task = asyncio.create_task(reader())
+            stream_start = time.monotonic()
+            total = 0
+            for i in range(0, len(pcm), FRAME):
+                frame = pcm[i:i + FRAME]
+                # Real-time pace against the stream's own clock, so scheduling jitter does not accumulate.
+                target = stream_start + i / BYTES_PER_SECOND
+                delay = target - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                total += len(frame)
+                sent_at.append((total, time.monotonic()))
+                await ws.send(frame)
+                stats.frames += 1
+            await ws.send(json.dumps({"type": "answer.end"}))
+            await asyncio.wait_for(done.wait(), timeout=60)
+            reader_task.cancel()
+    except Exception as exc:  # noqa: BLE001 - every failure is a counted error, the run goes on
+        stats.errors.append(f"{type(exc).__name__}: {exc}"[:120])
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+class ProcessSampler:
+    """CPU (percent of one core, summed over the server's processes) and RSS, sampled once a second."""
+
+    def __init__(self, pids: list[int]) -> None:
+        import psutil
+
+        self.procs = []
+        for pid in pids:
+            try:
+                parent = psutil.Process(pid)
+                self.procs += [parent, *parent.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+        self.cpu: list[float] = []
+        self.rss_mb: list[float] = []
+        for proc in self.procs:
+            proc.cpu_percent(None)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            cpu = rss = 0.0
+            for proc in self.procs:
+                try:
+                    cpu += proc.cpu_percent(None)
+                    rss += proc.memory_info().rss / 2 ** 20
+                except Exception:  # noqa: BLE001 - a process that ended counts as zero
+                    continue
+            self.cpu.append(cpu)
+            self.rss_mb.append(rss)
+
+
+async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: list[int], ramp_s: float) -> dict:
+    stats = [ClientStats() for _ in clients]
+    sampler = ProcessSampler(pids)
+    stop = asyncio.Event()
+    sampler_task = asyncio.create_task(sampler.run(stop))
+    started = time.monotonic()
+    await asyncio.gather(*[
+        run_client(f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/interview/{c['session_id']}/", c["cookie"],
+                   c["question_id"], pcm, stats[i], start_delay=ramp_s * i / max(1, len(clients)))
+        for i, c in enumerate(clients)])
+    stop.set()
+    await sampler_task
+    metric = [v for s in stats for v in s.metric_latencies_ms]
+    captions = [v for s in stats for v in s.caption_latencies_ms]
+    errors = [e for s in stats for e in s.errors]
+    return {
+        "streams": len(clients), "wall_s": round(time.monotonic() - started, 1),
+        "frames": sum(s.frames for s in stats), "answers_ended": sum(s.answers_ended for s in stats),
+        "metric_ms": {"p50": percentile(metric, 50), "p95": percentile(metric, 95), "p99": percentile(metric, 99),
+                      "n": len(metric)},
+        "caption_ms": {"p50": percentile(captions, 50), "p95": percentile(captions, 95), "n": len(captions),
+                       "streams_with_captions": sum(1 for s in stats if s.caption_latencies_ms)},
+        "errors": len(errors), "error_kinds": sorted(set(errors))[:10],
+        "server_cpu_pct": {"median": statistics.median(sampler.cpu) if sampler.cpu else None,
+                           "max": max(sampler.cpu, default=None)},
+        "server_rss_mb": {"max": max(sampler.rss_mb, default=None)},
+    }
+
+
+def make_clients(env: dict[str, str], count: int) -> list[dict]:
+    result = subprocess.run([sys.executable, "-c", SETUP_SCRIPT, str(count), uuid.uuid4().hex[:6]], cwd=ROOT,
+                            env={**env, "DJANGO_SETTINGS_MODULE": "interviewprep.settings"}, capture_output=True,
+                            text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
+    var = Path(tempfile.mkdtemp(prefix="loadgen-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update({"VAR_DIR": str(var), "LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
+                "AUDIO_METRICS_PER_SECOND": "5", "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
+    for cmd in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *cmd], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    clients = make_clients(env, args.streams)
+    port = args.base_port
+    log = (var / "daphne.log").open("wb")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                               "interviewprep.asgi:application"], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", timeout=120)
+        return asyncio.run(drive([port], clients, pcm, [server.pid], args.ramp))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_distributed(args: argparse.Namespace, pcm: bytes) -> dict:
+    database_url = f"postgres://postgres@127.0.0.1:5432/ip_load_{uuid.uuid4().hex[:6]}"
+    create_database(database_url)
+    stack = Stack(database_url=database_url, redis_url=args.redis_url, var_dir=Path(tempfile.mkdtemp()),
+                  daphne_count=args.daphne, base_port=args.base_port,
+                  extra_env={"LIVE_CAPTIONS": "auto" if args.captions == "local" else "off"})
+    try:
+        stack.start(timeout=180)
+        clients = make_clients(stack.env, args.streams)
+        pids = [p.pid for name, p in stack.processes.items() if name.startswith("daphne")]
+        return asyncio.run(drive(stack.ports, clients, pcm, pids, args.ramp))
+    finally:
+        stack.stop()
+        drop_database(database_url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--streams", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each streamed answer")
+    parser.add_argument("--ramp", type=float, default=3.0, help="seconds over which clients connect")
+    parser.add_argument("--mode", choices=["embedded", "distributed"], default="embedded")
+    parser.add_argument("--daphne", type=int, default=2, help="daphne processes (distributed)")
+    parser.add_argument("--captions", choices=["off", "local"], default="off")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--base-port", type=int, default=18401)
+    args = parser.parse_args()
+    pcm = load_speech(args.seconds)
+    report = run_embedded(args, pcm) if args.mode == "embedded" else run_distributed(args, pcm)
+    report.update({"mode": args.mode, "captions": args.captions, "answer_s": args.seconds,
+                   "daphne": 1 if args.mode == "embedded" else args.daphne})
+    m, c = report["metric_ms"], report["caption_ms"]
+    print(f"{report['mode']} x{report['daphne']} daphne, {report['streams']} streams of {args.seconds:g} s, "
+          f"captions {args.captions}")
+    print(f"  frame->metric ms  p50 {fmt(m['p50'])}  p95 {fmt(m['p95'])}  p99 {fmt(m['p99'])}  (n={m['n']})")
+    print(f"  caption ms        p50 {fmt(c['p50'])}  p95 {fmt(c['p95'])}  streams with captions "
+          f"{c['streams_with_captions']}/{report['streams']}")
+    print(f"  answers ended {report['answers_ended']}/{report['streams']}  errors {report['errors']} "
+          f"{report['error_kinds']}")
+    print(f"  server CPU median {fmt(report['server_cpu_pct']['median'])}%  max RSS "
+          f"{fmt(report['server_rss_mb']['max'])} MB")
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,556 @@
+"""The offline coach: deterministic feedback built from the measurements, the transcript and the key points.
+
+Every sentence it writes is assembled from this answer's own numbers and words (quotes, measured values, the
+key points it covered or missed), so two different answers never get the same text and the same answer always
+gets the same text. It is honest about what the recording supports: typed answers get no delivery judgement;
+mostly silent or clipped audio and low-confidence transcripts withhold the judgements they cannot carry
+(see `measures.gates_for`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rag.feedback.measures import (
+    BANDS,
+    JITTER_TYPICAL_MAX,
+    SHIMMER_TYPICAL_MAX,
+    Measures,
+    delivery_score,
+    gates_for,
+    measures_read,
+    pause_length,
+    pause_start,
+)
+from rag.feedback.star import StarResult, sentences_split, star_detect
+from rag.feedback_schema import Evidence, Feedback, Point, Scores
+
+_WORD = re.compile(r"[a-z0-9']+")
+_STOP = frozenset(
+    "a an the and or but if of to in on at for with by from as is are was were be been being it its this that these "
+    "those i you he she we they me my our your their them us so do does did have has had not no can could would "
+    "should will just than then there here what which who when where how why about into over also very really".split()
+)
+_SIGNPOSTS = ("first", "second", "third", "finally", "because", "for example", "for instance", "however",
+              "on the other hand", "in short", "to summarise", "to summarize", "the reason", "which means",
+              "as a result", "then", "trade-off", "tradeoff", "in contrast", "overall")
+_EXAMPLE_MARKERS = ("for example", "for instance", "such as", "e.g.", "in my last", "in my previous", "once ",
+                    "at my ", "we had ", "in one project", "imagine")
+_HEDGE_FALLBACK = ("i think", "i guess", "maybe", "probably", "i'm not sure", "i am not sure", "sort of", "kind of",
+                   "i believe", "i suppose")
+IDEAL_WORDS = (60, 300)
+
+
+@dataclass(frozen=True)
+class CoachInput:
+    """Everything the coach reads, detached from the database so it is a pure function of its input."""
+
+    question: str
+    topic_kind: str
+    reference_answer: str
+    key_points: tuple[str, ...]
+    transcript: str
+    input_mode: str
+    signal: Mapping[str, Any]
+    delivery: Mapping[str, Any]
+    content_score: float | None
+    similarity: float | None
+    covered: tuple[tuple[str, str | None], ...]
+    missed: tuple[str, ...]
+    transcript_confidence: float | None
+    duration_s: float | None = None
+    speaking_time_s: float | None = None
+
+    @property
+    def voice(self) -> bool:
+        return self.input_mode != "text"
+
+    @property
+    def behavioral(self) -> bool:
+        return self.topic_kind == "behavioral"
+
+
+def _key_point(item: Any) -> tuple[str, str | None]:
+    """A covered key point as (point, covering sentence); the scorer may store strings or dicts."""
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, Mapping):
+        point = next((item[k] for k in ("point", "key_point", "text") if isinstance(item.get(k), str)), "")
+        sentence = next((item[k] for k in ("sentence", "evidence", "quote", "matched") if isinstance(item.get(k), str)),
+                        None)
+        return point, sentence
+    return str(item), None
+
+
+def coach_input_from_answer(answer: Any) -> CoachInput:
+    """Read an Answer (with question and topic loaded) into the coach's input."""
+    question = answer.question
+    return CoachInput(
+        question=question.text, topic_kind=getattr(question.topic, "kind", "technical"),
+        reference_answer=question.reference_answer or "",
+        key_points=tuple(str(k) for k in question.key_points or []), transcript=answer.transcript or "",
+        input_mode=answer.input_mode, signal=answer.signal or {}, delivery=answer.delivery or {},
+        content_score=answer.content_score, similarity=answer.similarity,
+        covered=tuple(kp for kp in (_key_point(i) for i in answer.key_points_covered or []) if kp[0]),
+        missed=tuple(p for p, _ in (_key_point(i) for i in answer.key_points_missed or []) if p),
+        transcript_confidence=answer.transcript_confidence, duration_s=answer.duration_s,
+        speaking_time_s=answer.speaking_time_s,
+    )
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _words(text) if w not in _STOP and len(w) > 2}
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _q(text: str, limit: int = 90) -> str:
+    return f"“{_clip(text, limit)}”"
+
+
+def _mmss(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _join(items: Iterable[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _metric(m: Measures, key: str, text: str, value: float | None) -> Evidence:
+    band = BANDS.get(key)
+    return Evidence(kind="metric", text=text, metric=key, value=None if value is None else round(value, 2),
+                    target=band.text if band else None)
+
+
+def _context_quote(transcript: str, phrase: str, width: int = 4) -> str | None:
+    """The phrase with a few words either side, as said."""
+    tokens = transcript.split()
+    target = phrase.lower().split()
+    lowered = [re.sub(r"[^\w']", "", t.lower()) for t in tokens]
+    for i in range(len(lowered) - len(target) + 1):
+        if lowered[i:i + len(target)] == target:
+            return " ".join(tokens[max(0, i - width): i + len(target) + width])
+    return None
+
+
+class _Builder:
+    """Assembles one Feedback; one method per kind of judgement."""
+
+    def __init__(self, inp: CoachInput) -> None:
+        self.inp = inp
+        self.sentences = sentences_split(inp.transcript)
+        self.word_count = len(_words(inp.transcript))
+        self.m = measures_read(signal=inp.signal, delivery=inp.delivery, voice=inp.voice, word_count=self.word_count,
+                               duration_s=inp.duration_s, speaking_time_s=inp.speaking_time_s,
+                               transcript_confidence=inp.transcript_confidence)
+        self.gates = gates_for(self.m)
+        self.star: StarResult | None = star_detect(inp.transcript) if inp.behavioral else None
+        self.strengths: list[tuple[float, Point]] = []
+        self.improvements: list[tuple[float, Point]] = []
+        self.withheld: list[str] = []
+        self.caveats: list[str] = []
+
+    # --- honesty ------------------------------------------------------------------------------------------
+
+    def honesty(self) -> None:
+        m = self.m
+        if not self.inp.voice:
+            self.withheld.append("Delivery: this answer was typed, so there is no voice to judge (pace, pauses, "
+                                 "fillers and pitch need a spoken answer).")
+            return
+        if m.mostly_silent:
+            speaking = f"{m.speaking_time_s:.1f} s of speech" if m.speaking_time_s is not None else "little speech"
+            silence = (f" ({m.silence_fraction:.0%} of {m.duration_s:.0f} s was silence)"
+                       if m.silence_fraction is not None and m.duration_s else "")
+            self.withheld.append(f"Delivery: the recording was mostly silence{silence}, with {speaking}; there is "
+                                 "not enough voice to judge pace, pauses or pitch. Check the microphone.")
+        elif m.mostly_clipped:
+            self.withheld.append(f"Delivery: {m.clipping_fraction:.0%} of the audio was clipped (too loud for the "
+                                 "microphone), which distorts every voice measure; move back or lower the input "
+                                 "gain.")
+        else:
+            if m.some_clipping:
+                self.withheld.append(f"Pitch and loudness: {m.clipping_fraction:.1%} of the audio was clipped, "
+                                     "which distorts them, so they are not judged.")
+            if m.low_confidence:
+                self.withheld.append(f"Pace and filler words: the transcript's confidence is only "
+                                     f"{m.transcript_confidence:.0%}, so word counts and timings are not reliable "
+                                     "enough to judge.")
+        if m.low_confidence:
+            self.caveats.append(f"Transcript confidence is low ({m.transcript_confidence:.0%}): the content score "
+                                "and quotes may reflect recognition errors rather than what you said.")
+        if self.word_count == 0:
+            self.withheld.append("Content: no words were recognised, so what you said cannot be judged; the "
+                                 "content score is 0 for that reason alone.")
+
+    # --- delivery -----------------------------------------------------------------------------------------
+
+    def pace(self) -> None:
+        m, band = self.m, BANDS["wpm"]
+        if not self.gates.words or m.wpm is None:
+            return
+        ev = _metric(m, "wpm", f"{m.wpm:.0f} words per minute over {m.duration_s or 0:.0f} s", m.wpm)
+        if band.contains(m.wpm):
+            self.strengths.append((30, Point(
+                category="pace", title=f"Comfortable pace: {m.wpm:.0f} wpm",
+                detail=f"{self.word_count} words in {m.duration_s or 0:.0f} s sits inside the {band.text} range "
+                       "listeners follow easily.", evidence=[ev])))
+            return
+        longest = max(self.sentences, key=len) if self.sentences else ""
+        if m.wpm > band.high:
+            detail = (f"At {m.wpm:.0f} wpm, {m.wpm - band.high:.0f} above the top of the range, the interviewer has "
+                      "to race to follow you. Finish each point, then breathe before the next")
+            detail += f", for example after {_q(longest, 80)}." if longest else "."
+            title = f"Slow down: {m.wpm:.0f} wpm is faster than {band.text}"
+        else:
+            detail = (f"At {m.wpm:.0f} wpm, {band.low - m.wpm:.0f} below the range, the answer drags; "
+                      "prepare the outline first so the words come without searching")
+            detail += f" (you said {self.word_count} words in {m.duration_s or 0:.0f} s)."
+            title = f"Pick up the pace: {m.wpm:.0f} wpm is slower than {band.text}"
+        ev_list = [ev]
+        if longest:
+            ev_list.append(Evidence(kind="quote", text=_clip(longest, 160)))
+        severity = 60 + min(30.0, abs(m.wpm - (band.high if m.wpm > band.high else band.low)))
+        self.improvements.append((severity, Point(category="pace", title=_clip(title, 120), detail=_clip(detail, 600),
+                                                  evidence=ev_list)))
+
+    def fillers(self) -> None:
+        m, band = self.m, BANDS["fillers_per_min"]
+        if not self.gates.words or m.fillers_per_min is None:
+            return
+        if m.fillers_per_min <= band.high:
+            if m.duration_s and m.duration_s >= 20 and m.fillers_per_min <= 1.5:
+                self.strengths.append((25, Point(
+                    category="fillers", title=f"Clean speech: {m.filler_count} filler word(s) in {m.duration_s:.0f} s",
+                    detail=f"{m.fillers_per_min:.1f} fillers per minute is well under the {band.text} limit.",
+                    evidence=[_metric(m, "fillers_per_min", f"{m.fillers_per_min:.1f} fillers per minute",
+                                      m.fillers_per_min)])))
+            return
+        top = m.filler_counts[:3]
+        listed = _join(f"“{word}” ×{count}" for word, count in top)
+        evidence = [_metric(m, "fillers_per_min", f"{m.filler_count} fillers in {m.duration_s or 0:.0f} s",
+                            m.fillers_per_min)]
+        for word, _ in top[:2]:
+            context = _context_quote(self.inp.transcript, word)
+            if context:
+                evidence.append(Evidence(kind="quote", text=_clip(context, 160)))
+        first_time = next((t for _, t in m.fillers if t is not None), None)
+        where = f" The first came at {_mmss(first_time)}." if first_time is not None else ""
+        self.improvements.append((55 + min(35.0, 5 * (m.fillers_per_min - band.high)), Point(
+            category="fillers", title=_clip(f"Cut the fillers: {m.fillers_per_min:.1f} per minute ({band.text})", 120),
+            detail=_clip(f"You used {listed or m.filler_count}.{where} Replace each with a short silent pause: "
+                         "silence sounds deliberate, fillers sound unsure.", 600),
+            evidence=evidence)))
+
+    def hedges(self) -> None:
+        if not self.gates.words:
+            return
+        phrases = [h for h, _ in self.m.hedges] or [
+            h for h in _HEDGE_FALLBACK if self.inp.voice is False and h in self.inp.transcript.lower()]
+        if len(phrases) < 3:
+            return
+        distinct = sorted(set(phrases), key=lambda h: (-phrases.count(h), h))[:3]
+        quotes = [c for c in (_context_quote(self.inp.transcript, h) for h in distinct) if c]
+        self.improvements.append((40 + 2 * len(phrases), Point(
+            category="hedges", title=_clip(f"Sound surer: {len(phrases)} hedges such as “{distinct[0]}”", 120),
+            detail=_clip(f"Hedges ({_join('“' + h + '”' for h in distinct)}) undercut points you know. State the "
+                         "claim, then give the condition under which it changes.", 600),
+            evidence=[Evidence(kind="quote", text=_clip(q, 160)) for q in quotes[:2]]
+            or [Evidence(kind="metric", text=f"{len(phrases)} hedges", metric="hedge_count", value=len(phrases))])))
+
+    def pauses(self) -> None:
+        m, band = self.m, BANDS["long_pauses_per_min"]
+        if not self.gates.delivery or m.long_pauses_per_min is None:
+            return
+        if band.contains(m.long_pauses_per_min) and (m.longest_pause_s or 0) <= 5:
+            if m.pause_count:
+                self.strengths.append((15, Point(
+                    category="pauses", title=f"Measured pauses: {m.pause_count} short breaks, none too long",
+                    detail=f"The longest pause was {m.longest_pause_s or 0:.1f} s: pauses that give the listener "
+                           "time to follow without losing the thread.",
+                    evidence=[_metric(m, "long_pauses_per_min", f"{m.long_pause_count} long pauses",
+                                      m.long_pauses_per_min)])))
+            return
+        longest = max(m.pauses, key=lambda p: pause_length(p) or 0, default=None)
+        where = ""
+        if longest is not None and pause_start(longest) is not None:
+            where = f" The longest began at {_mmss(pause_start(longest) or 0)}"
+            before = next((longest[k] for k in ("after_word", "prev_word", "before", "after") if
+                           isinstance(longest.get(k), str)), None)
+            where += f", after “{before}”." if before else "."
+        self.improvements.append((45 + 10 * min(3.0, m.long_pauses_per_min - (band.high or 0)), Point(
+            category="pauses",
+            title=_clip(f"{m.long_pause_count} long pauses, the longest {m.longest_pause_s or 0:.1f} s", 120),
+            detail=_clip(f"{m.long_pauses_per_min:.1f} pauses of 2 s or more per minute ({band.text}).{where} A "
+                         "thinking pause before you start is fine; mid-answer, bridge with the structure instead "
+                         "(“the second reason is…”).", 600),
+            evidence=[_metric(m, "long_pauses_per_min", f"{m.long_pause_count} pauses ≥ 2 s in "
+                              f"{m.duration_s or 0:.0f} s", m.long_pauses_per_min),
+                      Evidence(kind="metric", text=f"longest pause {m.longest_pause_s or 0:.1f} s",
+                               metric="longest_pause_s", value=m.longest_pause_s, target="≤ 5 s")])))
+
+    def _voice_steadiness(self) -> list[Evidence]:
+        """Jitter and shimmer as supporting evidence only (never a judgement or score on their own)."""
+        m, out = self.m, []
+        if m.jitter_local is not None and m.jitter_local > JITTER_TYPICAL_MAX:
+            out.append(Evidence(kind="metric", text=f"jitter {m.jitter_local:.2%}: a less steady voice, often "
+                                "tension", metric="jitter_local", value=round(m.jitter_local, 4),
+                                target=f"< {JITTER_TYPICAL_MAX:.2%} typical"))
+        if m.shimmer_local is not None and m.shimmer_local > SHIMMER_TYPICAL_MAX:
+            out.append(Evidence(kind="metric", text=f"shimmer {m.shimmer_local:.2%}: uneven loudness from cycle to "
+                                "cycle", metric="shimmer_local", value=round(m.shimmer_local, 4),
+                                target=f"< {SHIMMER_TYPICAL_MAX:.2%} typical"))
+        return out
+
+    def pitch(self) -> None:
+        m, band = self.m, BANDS["pitch_std_st"]
+        if not self.gates.voice_quality or m.pitch_std_st is None:
+            return
+        ev = _metric(m, "pitch_std_st", f"pitch spread {m.pitch_std_st:.1f} semitones", m.pitch_std_st)
+        if m.pitch_std_st < (band.low or 0) or m.monotone:
+            range_text = f" and a range of {m.pitch_range_st:.1f} st" if m.pitch_range_st is not None else ""
+            first = self.sentences[0] if self.sentences else ""
+            self.improvements.append((50 + 15 * max(0.0, (band.low or 0) - m.pitch_std_st), Point(
+                category="pitch", title=_clip(f"Vary your pitch: {m.pitch_std_st:.1f} st of spread sounds flat", 120),
+                detail=_clip(f"A spread of {m.pitch_std_st:.1f} semitones{range_text} (target {band.text}) reads as "
+                             "monotone. Lift your voice on the key word of each point"
+                             + (f", as in {_q(first, 70)}" if first else "") + ", and drop it at the end of "
+                             "statements.", 600),
+                evidence=[ev, *self._voice_steadiness()])))
+        elif m.pitch_std_st >= 3:
+            self.strengths.append((20, Point(
+                category="pitch", title=f"Expressive voice: {m.pitch_std_st:.1f} st of pitch variation",
+                detail=f"Your pitch moved around a median of {m.pitch_median_hz or 0:.0f} Hz, which keeps the "
+                       "listener engaged.", evidence=[ev])))
+
+    def loudness(self) -> None:
+        m, band = self.m, BANDS["loudness_std_db"]
+        if not self.gates.voice_quality or m.loudness_std_db is None or band.contains(m.loudness_std_db):
+            return
+        flat = m.loudness_std_db < (band.low or 0)
+        title = (f"Use volume for emphasis: loudness varied only {m.loudness_std_db:.1f} dB" if flat
+                 else f"Steady your volume: loudness swung {m.loudness_std_db:.1f} dB")
+        detail = (f"Your loudness moved {m.loudness_std_db:.1f} dB around {m.loudness_mean_dbfs or 0:.0f} dBFS "
+                  f"(target {band.text}). ")
+        detail += ("Stress the words that carry the point a little louder." if flat else
+                   "Keep a constant distance to the microphone and finish sentences at the same strength.")
+        self.improvements.append((35, Point(
+            category="loudness", title=_clip(title, 120), detail=_clip(detail, 600),
+            evidence=[_metric(m, "loudness_std_db", f"loudness variation {m.loudness_std_db:.1f} dB",
+                              m.loudness_std_db), *self._voice_steadiness()])))
+
+    # --- content and structure ----------------------------------------------------------------------------
+
+    def key_points(self) -> None:
+        inp = self.inp
+        for point, sentence in inp.covered[:2]:
+            evidence = [Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [
+                Evidence(kind="key_point", text=_clip(point, 200))]
+            self.strengths.append((40, Point(
+                category="key_points", title=_clip(f"Covered: {point}", 120),
+                detail=_clip(f"You made this point" + (f" when you said {_q(sentence, 120)}." if sentence else ".")
+                             , 600), evidence=evidence)))
+        if not inp.missed or self.word_count == 0:
+            return
+        ref_sentences = sentences_split(inp.reference_answer)
+        lines = []
+        for point in inp.missed[:3]:
+            hint = self._reference_for(point, ref_sentences)
+            lines.append(f"“{_clip(point, 90)}”" + (f" (the reference puts it: {_q(hint, 120)})" if hint else ""))
+        total = len(inp.covered) + len(inp.missed)
+        self.improvements.append((70 + 5 * len(inp.missed), Point(
+            category="key_points",
+            title=_clip(f"Missed {len(inp.missed)} of {total} key points: {inp.missed[0]}", 120),
+            detail=_clip("Add " + "; ".join(lines) + ".", 600),
+            evidence=[Evidence(kind="key_point", text=_clip(p, 200)) for p in inp.missed[:4]])))
+
+    @staticmethod
+    def _reference_for(point: str, ref_sentences: list[str]) -> str | None:
+        wanted = _content_words(point)
+        best, best_overlap = None, 0
+        for sentence in ref_sentences:
+            overlap = len(wanted & _content_words(sentence))
+            if overlap > best_overlap:
+                best, best_overlap = sentence, overlap
+        return best
+
+    def star_parts(self) -> None:
+        if self.star is None or self.word_count == 0:
+            return
+        present, missing = self.star.present, self.star.missing
+        if not missing:
+            self.strengths.append((45, Point(
+                category="star", title="Complete STAR story",
+                detail=_clip("Situation, task, action and result are all there; the result landed with "
+                             + _q(self.star.parts[3].quote or "", 120) + ".", 600),
+                evidence=[Evidence(kind="quote", text=p.quote or "") for p in self.star.parts if p.quote][:2])))
+            return
+        advice = {"situation": "set the scene in one or two sentences (where, when, what was at stake)",
+                  "task": "say what you had to achieve and why it was yours",
+                  "action": "walk through what you did yourself, with “I”, step by step",
+                  "result": "end with the outcome, ideally a number, and what you learned"}
+        have = f" You did cover the {_join(present)}." if present else ""
+        self.improvements.append((65 + 5 * len(missing), Point(
+            category="star", title=_clip(f"Complete the STAR story: add the {_join(missing)}", 120),
+            detail=_clip(" ".join(f"{p.capitalize()}: {advice[p]}." for p in missing) + have, 600),
+            evidence=[Evidence(kind="key_point", text=f"STAR {p}: missing") for p in missing]
+            + [Evidence(kind="quote", text=p.quote) for p in self.star.parts if p.quote][:1])))
+
+    def length(self) -> None:
+        n, low, high = self.word_count, *IDEAL_WORDS
+        if n == 0:
+            return
+        ev = Evidence(kind="metric", text=f"{n} words", metric="word_count", value=n, target=f"{low}–{high} words")
+        if n < low:
+            self.improvements.append((60 + (low - n) / 2, Point(
+                category="length", title=f"Develop the answer: {n} words is too brief",
+                detail=_clip(f"The whole answer was {_q(self.inp.transcript, 160)}. Give the reason behind it and "
+                             "one concrete example.", 600), evidence=[ev])))
+        elif n > high:
+            self.improvements.append((40 + min(30.0, (n - high) / 20), Point(
+                category="length", title=f"Tighten it: {n} words loses the thread",
+                detail=_clip(f"Lead with the answer, then at most three supporting points; you could end after "
+                             f"{_q(self.sentences[min(len(self.sentences) - 1, 3)], 90)}." if self.sentences else
+                             "Lead with the answer, then at most three supporting points.", 600), evidence=[ev])))
+
+    def structure_points(self) -> None:
+        text = self.inp.transcript.lower()
+        if self.word_count < 25:
+            return
+        signposts = [s for s in _SIGNPOSTS if re.search(rf"\b{re.escape(s)}\b", text)]
+        if len(signposts) >= 2:
+            self.strengths.append((20, Point(
+                category="structure", title=_clip(f"Clear signposting: {_join('“' + s + '”' for s in signposts[:3])}",
+                                                  120),
+                detail="Signpost words tell the listener where the answer is going and make it easy to follow.",
+                evidence=[Evidence(kind="quote", text=_clip(c, 160)) for c in
+                          (_context_quote(self.inp.transcript, s) for s in signposts[:2]) if c])))
+        has_example = any(marker in text for marker in _EXAMPLE_MARKERS)
+        if not self.inp.behavioral and not has_example and self.word_count >= 40:
+            abstract = max(self.sentences, key=lambda s: len(_content_words(s)), default="")
+            self.improvements.append((30, Point(
+                category="examples", title="Ground it in an example",
+                detail=_clip(f"The answer stays abstract; after {_q(abstract, 100)} add “for example, …” with a "
+                             "case you have seen or built.", 600),
+                evidence=[Evidence(kind="quote", text=_clip(abstract, 160))])))
+        elif has_example and not self.inp.behavioral:
+            marker = next(m for m in _EXAMPLE_MARKERS if m in text)
+            context = _context_quote(self.inp.transcript, marker.strip().split()[0] + " " +
+                                     marker.strip().split()[1]) if " " in marker.strip() else None
+            self.strengths.append((18, Point(
+                category="examples", title="Concrete example",
+                detail=_clip("You grounded the explanation in a case" +
+                             (f": {_q(context, 120)}." if context else "."), 600),
+                evidence=[Evidence(kind="quote", text=_clip(context, 160))] if context else [])))
+        self._signposts = signposts
+
+    # --- scores and text ----------------------------------------------------------------------------------
+
+    def content_score(self) -> int:
+        inp = self.inp
+        if self.word_count == 0:
+            return 0
+        if inp.content_score is not None:
+            return max(0, min(100, round(inp.content_score)))
+        total = len(inp.covered) + len(inp.missed)
+        if total:
+            return round(100 * len(inp.covered) / total)
+        return max(0, min(100, round((inp.similarity or 0) * 100)))
+
+    def structure_score(self) -> int:
+        n = self.word_count
+        if n == 0:
+            return 0
+        low, high = IDEAL_WORDS
+        length = 100 if low <= n <= high else max(0.0, 100 - (low - n) * 1.5 if n < low else 100 - (n - high) / 4)
+        signposts = min(100, 35 * len(getattr(self, "_signposts", [])))
+        opening = self.sentences[0] if self.sentences else ""
+        direct = 100 if _content_words(opening) & (_content_words(self.inp.question) |
+                                                   _content_words(" ".join(self.inp.key_points))) else 40
+        lengths = [len(_words(s)) for s in self.sentences] or [n]
+        runon = max(0.0, 100 - max(0, sum(lengths) / len(lengths) - 30) * 4)
+        score = 0.35 * length + 0.25 * signposts + 0.25 * direct + 0.15 * runon
+        if self.star is not None:
+            score = 0.6 * (100 * len(self.star.present) / 4) + 0.4 * score
+        return max(0, min(100, round(score)))
+
+    def outline(self) -> list[str]:
+        inp = self.inp
+        lines = []
+        ref = sentences_split(inp.reference_answer)
+        if ref:
+            lines.append(_clip(f"Open with the direct answer: {ref[0]}", 220))
+        covered = {p for p, _ in inp.covered}
+        for point in inp.key_points:
+            if len(lines) >= 6:
+                break
+            lines.append(_clip(("Keep: " if point in covered else "Add: ") + point, 220))
+        if self.star is not None:
+            for part in self.star.parts:
+                if not part.present and len(lines) < 7:
+                    lines.append(f"{part.part.capitalize()}: missing; add it in story order.")
+        closing = ("Close with the result in numbers and what you would do differently."
+                   if inp.behavioral else "Close with a trade-off or when you would choose differently.")
+        lines.append(closing)
+        return lines[:8]
+
+    def summary(self, scores: Scores) -> str:
+        inp, m = self.inp, self.m
+        opening = self.sentences[0] if self.sentences else ""
+        if self.word_count == 0:
+            spoken = f"{m.duration_s:.1f} s recorded, " if m.duration_s else ""
+            return _clip(f"No words were recognised ({spoken}silence {m.silence_fraction or 0:.0%}) for "
+                         f"{_q(inp.question, 80)}; try again closer to the microphone.", 800)
+        parts = [f"{'Typed' if not inp.voice else 'Spoken'} answer of {self.word_count} words"
+                 + (f" in {m.duration_s:.0f} s" if inp.voice and m.duration_s else "")
+                 + f", opening with {_q(opening, 70)}."]
+        total = len(inp.covered) + len(inp.missed)
+        if total:
+            parts.append(f"It covered {len(inp.covered)} of {total} key points"
+                         + (f"; the biggest gap is “{_clip(inp.missed[0], 80)}”." if inp.missed else "."))
+        if self.star is not None:
+            parts.append("STAR: " + (f"{_join(self.star.present)} present" if self.star.present else "no part found")
+                         + (f", {_join(self.star.missing)} missing." if self.star.missing else "."))
+        if scores.delivery is not None:
+            details = []
+            if m.wpm is not None and self.gates.words:
+                details.append(f"{m.wpm:.0f} wpm")
+            if m.fillers_per_min is not None and self.gates.words:
+                details.append(f"{m.fillers_per_min:.1f} fillers/min")
+            if m.pitch_std_st is not None and self.gates.voice_quality:
+                details.append(f"{m.pitch_std_st:.1f} st pitch spread")
+            parts.append(f"Delivery {scores.delivery}/100" + (f" ({', '.join(details)})." if details else "."))
+        return _clip(" ".join(parts), 800)
+
+
+def coach_feedback(inp: CoachInput) -> Feedback:
+    """The offline coach's feedback on one answer: a pure, deterministic function of `inp`."""
+    b = _Builder(inp)
+    b.honesty()
+    for step in (b.key_points, b.star_parts, b.length, b.structure_points, b.pace, b.fillers, b.hedges, b.pauses,
+                 b.pitch, b.loudness):
+        step()
+    scores = Scores(content=b.content_score(), delivery=delivery_score(b.m) if inp.voice else None,
+                    structure=b.structure_score())
+    # Highest severity first; ties keep the order above (content before delivery), since sort is stable.
+    improvements = [p for _, p in sorted(b.improvements, key=lambda sp: -sp[0])][:6]
+    strengths = [p for _, p in sorted(b.strengths, key=lambda sp: -sp[0])][:5]
+    return Feedback(
+        scores=scores, summary=b.summary(scores), strengths=strengths, improvements=improvements,
+        stronger_answer_outline=b.outline(), star=list(b.star.parts) if b.star is not None else None,
+        withheld=b.withheld, caveats=b.caveats,
+    )

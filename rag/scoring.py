@@ -1,0 +1,164 @@
+"""Content scoring of one answer against what a good answer covers: 0-100, with every key point covered or missed.
+
+    units      = the answer's sentences (long run-on sentences, e.g. unpunctuated speech, cut into 24-word windows)
+    similarity = cosine(answer, reference answer)                     [MiniLM, unit vectors]
+    key point  = covered when max_unit cosine(unit, key point) >= KEY_POINT_THRESHOLD, with that unit as evidence
+    coverage   = mean over key points of credit: 1 if covered, else a partial credit that rises linearly from 0 at
+                 PARTIAL_FLOOR to 0.5 just under the threshold (near misses are not worth nothing, nor full marks)
+    raw        = SIMILARITY_WEIGHT * rescale(similarity, SIM_LOW, SIM_HIGH) + (1 - SIMILARITY_WEIGHT) * coverage
+    score      = 100 * raw * quality
+
+`quality` guards against what embeddings reward but an interviewer would not: very short answers (length factor,
+full at 40 words) and keyword stuffing (a list of terms has almost no function words; spoken explanations have
+~40%). The weights and thresholds were calibrated (rag/calibration.py, `manage.py calibrate_scoring`) on the bank
+itself and on the labelled set in tests/rag/labelled_answers.json; the numbers are in docs and the report.
+
+Stored on the answer as `key_points_covered = [{"point", "sentence", "similarity"}]` and
+`key_points_missed = [{"point", "similarity", "closest"}]`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from rag.embeddings import embed, embed_cached
+
+# Calibrated on the bank: reference-answer sentences vs their own key points (positives) and vs key points of
+# other subtopics' questions (negatives); see rag/calibration.py. Overridable for experiments.
+KEY_POINT_THRESHOLD = 0.55
+PARTIAL_FLOOR = 0.30
+SIM_LOW = 0.20
+SIM_HIGH = 0.80
+SIMILARITY_WEIGHT = 0.35
+FULL_LENGTH_WORDS = 40
+WINDOW_WORDS = 24
+# Function words: frequent in any explanation, nearly absent from a list of keywords.
+FUNCTION_WORDS = frozenset("""
+a an the and or but so because if then than that this these those it its is are was were be been being
+to of in on at by for with from as into over under about through when while which who whom whose what where
+why how we i you he she they them our my your their there here not no can could would should will do does did
+has have had also just only very more most less such each every both either all any some one
+""".split())
+_SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'+#.-]*")
+
+
+def keypoint_threshold() -> float:
+    return float(getattr(settings, "KEY_POINT_THRESHOLD", KEY_POINT_THRESHOLD))
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD_RE.findall(text)
+
+
+def split_units(text: str, *, window: int = WINDOW_WORDS) -> list[str]:
+    """Sentences; a sentence longer than 1.5 windows is cut into overlapping windows (half a window stride)."""
+    units: list[str] = []
+    for sentence in _SENTENCE_RE.split(text.strip()):
+        tokens = sentence.split()
+        if not tokens:
+            continue
+        if len(tokens) <= window * 3 // 2:
+            units.append(" ".join(tokens))
+            continue
+        stride = window // 2
+        for start in range(0, len(tokens) - stride, stride):
+            units.append(" ".join(tokens[start:start + window]))
+    return units
+
+
+def quality_factor(text: str) -> tuple[float, dict[str, float]]:
+    """(factor in [0, 1], its parts): short answers and keyword lists are discounted, not zeroed."""
+    words = [w.lower() for w in words_of(text)]
+    if not words:
+        return 0.0, {"length": 0.0, "function_ratio": 0.0, "distinct_ratio": 0.0}
+    length = min(1.0, len(words) / FULL_LENGTH_WORDS)
+    function_ratio = sum(w in FUNCTION_WORDS for w in words) / len(words)
+    distinct_ratio = len(set(words)) / len(words)
+    # Spoken or written explanations run at 0.3-0.5 function words; below 0.2 it reads as a list of terms.
+    fluency = 0.4 + 0.6 * min(1.0, function_ratio / 0.25)
+    # The same few words over and over (stuffing by repetition): distinct ratio well under 0.35.
+    variety = 1.0 if len(words) < 30 else min(1.0, 0.5 + distinct_ratio / 0.7)
+    factor = (0.25 + 0.75 * length) * fluency * variety
+    return factor, {"length": round(length, 3), "function_ratio": round(function_ratio, 3),
+                    "distinct_ratio": round(distinct_ratio, 3)}
+
+
+@dataclass
+class ContentScore:
+    content_score: float
+    similarity: float
+    key_points_covered: list[dict[str, Any]] = field(default_factory=list)
+    key_points_missed: list[dict[str, Any]] = field(default_factory=list)
+    coverage: float = 0.0
+    quality: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _rescale(value: float, low: float, high: float) -> float:
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0))
+
+
+def embed_answer(answer: str, units: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(unit vectors, one vector for the whole answer) in a single batch. MiniLM reads 256 word pieces (~180
+    words): a longer answer is embedded in 120-word parts and averaged, so its end is not silently ignored."""
+    tokens = answer.split()
+    whole = [answer] if len(tokens) <= 150 else [" ".join(tokens[i:i + 120]) for i in range(0, len(tokens), 120)]
+    if whole == units:
+        vectors = embed(units)
+        return vectors, vectors[0]
+    vectors = embed(units + whole)
+    vector = vectors[len(units):].mean(axis=0)
+    return vectors[:len(units)], vector / (np.linalg.norm(vector) + 1e-12)
+
+
+def content_score(*, answer: str, reference_answer: str, key_points: list[str],
+                  threshold: float | None = None) -> ContentScore:
+    """Score `answer` against the reference answer and key points (either may be empty; both empty -> 0)."""
+    threshold = keypoint_threshold() if threshold is None else threshold
+    answer = " ".join((answer or "").split())
+    key_points = [p for p in key_points if p and p.strip()]
+    units = split_units(answer)
+    if not units or not (reference_answer or key_points):
+        return ContentScore(content_score=0.0, similarity=0.0, key_points_covered=[],
+                            key_points_missed=[{"point": p, "similarity": 0.0, "closest": ""} for p in key_points],
+                            details={"reason": "empty answer" if not units else "nothing to compare with"})
+    unit_vectors, vector = embed_answer(answer, units)
+    similarity = 0.0
+    if reference_answer:
+        similarity = float(vector @ embed_cached([reference_answer])[0])
+
+    covered: list[dict[str, Any]] = []
+    missed: list[dict[str, Any]] = []
+    credits: list[float] = []
+    if key_points:
+        sims = unit_vectors @ embed_cached(key_points).T  # (units, key points)
+        for j, point in enumerate(key_points):
+            best = int(np.argmax(sims[:, j]))
+            value = float(sims[best, j])
+            if value >= threshold:
+                covered.append({"point": point, "sentence": units[best], "similarity": round(value, 3)})
+                credits.append(1.0)
+            else:
+                missed.append({"point": point, "similarity": round(value, 3), "closest": units[best]})
+                credits.append(0.5 * _rescale(value, PARTIAL_FLOOR, threshold))
+    coverage = float(np.mean(credits)) if credits else 0.0
+    sim_part = _rescale(similarity, SIM_LOW, SIM_HIGH)
+    if key_points and reference_answer:
+        raw = SIMILARITY_WEIGHT * sim_part + (1 - SIMILARITY_WEIGHT) * coverage
+    else:
+        raw = coverage if key_points else sim_part
+    quality, parts = quality_factor(answer)
+    score = round(float(np.clip(100.0 * raw * quality, 0.0, 100.0)), 1)
+    return ContentScore(content_score=score, similarity=round(similarity, 4), key_points_covered=covered,
+                        key_points_missed=missed, coverage=round(coverage, 4), quality=round(quality, 4),
+                        details={"similarity_part": round(sim_part, 4), "threshold": threshold, **parts,
+                                 "units": len(units)})

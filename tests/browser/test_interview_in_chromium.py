@@ -1,0 +1,191 @@
+"""The product as a candidate meets it: headless Chromium with a fake microphone that "speaks" real recordings.
+
+A real daphne server on the embedded default (its own SQLite file, local whisper and MiniLM, the offline coach) and
+Debian's Chromium driven by Playwright. The candidate signs up, starts an interview, answers two questions by voice
+(the fake capture device plays ../shared/speech), watches meters and captions move, reads the feedback and the
+report. Screenshots of every page go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.distributed import wait_healthy
+from tests.conftest import require
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def fake_mic_wav(speech_dir, tool, tmp_path_factory) -> Path:  # noqa: ANN001
+    """jfk.wav, a second of silence and a Harvard sentence, at 48 kHz as Chromium's fake device wants."""
+    sox = tool("sox")
+    out = tmp_path_factory.mktemp("mic") / "answer.wav"
+    subprocess.run([sox, str(speech_dir / "jfk.wav"), str(speech_dir / "harvard_spk1_1.wav"), "-r", "48000", "-c",
+                    "1", "-b", "16", str(out), "pad", "0", "1"], check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):  # noqa: ANN001, ANN201
+    var = tmp_path_factory.mktemp("server-var")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PRODUCTION",
+                                                             "DJANGO_SETTINGS_MODULE")}
+    env.update({"VAR_DIR": str(var), "RATE_LIMITS_ENABLED": "0", "PYTHONUNBUFFERED": "1"})
+    python = sys.executable
+    for args in (["migrate", "--noinput"], ["load_bank"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([python, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    port = _free_port()
+    log = (var / "server.log").open("wb")
+    process = subprocess.Popen([str(Path(python).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                "interviewprep.asgi:application"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", timeout=120)
+        yield {"base": f"http://127.0.0.1:{port}", "db": var / "db.sqlite3", "log": var / "server.log"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print((var / "server.log").read_text(errors="replace")[-5000:])
+
+
+@pytest.fixture(scope="module")
+def browser(fake_mic_wav):  # noqa: ANN001, ANN201
+    require(Path(CHROMIUM).exists(), "Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={fake_mic_wav}", "--autoplay-policy=no-user-gesture-required",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+        ])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def shot(page, name: str) -> None:  # noqa: ANN001
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def answer_by_voice(page, seconds: float) -> dict:  # noqa: ANN001
+    """Start an answer, let the fake microphone speak, stop; return what the live panel showed."""
+    page.click("#start-answer")
+    page.wait_for_selector("#stop-answer:not([hidden])", timeout=15000)
+    seen = {"loudness": set(), "pace": set(), "captions": ""}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        seen["loudness"].add(page.inner_text("[data-value=loudness]"))
+        seen["pace"].add(page.inner_text("[data-value=pace]"))
+        time.sleep(0.5)
+    seen["captions"] = page.inner_text("#captions-final") + " " + page.inner_text("#captions-partial")
+    page.click("#stop-answer")
+    return seen
+
+
+def test_candidate_answers_by_voice_and_reads_feedback_and_report(server, browser) -> None:  # noqa: ANN001
+    base = server["base"]
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["microphone"], origin=base)
+    page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+
+    page.goto("/")
+    shot(page, "01-landing")
+    page.goto("/accounts/signup/")
+    shot(page, "02-signup")
+    page.fill("input[name=email]", "voice@example.com")
+    page.fill("input[name=full_name]", "Vera Voice")
+    page.fill("input[name=password1]", "voice-pass-4321")
+    page.fill("input[name=password2]", "voice-pass-4321")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/accounts/profile/**")
+    shot(page, "03-profile")
+
+    page.goto("/interviews/new/")
+    page.check("input[name=topics][value=python]")
+    page.fill("input[name=count]", "2")
+    shot(page, "04-new-interview")
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/interviews/*/")
+    page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
+    shot(page, "05-room")
+    session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+
+    first = answer_by_voice(page, 13.0)
+    shot(page, "06-room-after-answer")
+    assert len(first["loudness"]) > 2, f"the loudness meter never moved: {first['loudness']}"
+    page.wait_for_selector("#next-question:not([hidden])", timeout=180000)
+    page.click("#next-question")
+    second = answer_by_voice(page, 6.0)
+    assert len(second["loudness"]) > 1
+
+    # The server received what the microphone played: duration and words.
+    deadline = time.monotonic() + 240
+    rows: list[tuple] = []
+    while time.monotonic() < deadline:
+        with sqlite3.connect(server["db"]) as db:
+            rows = db.execute(
+                "SELECT a.id, a.status, a.audio_bytes, a.duration_s, a.transcript FROM interviews_answer a "
+                "JOIN interviews_sessionquestion q ON a.question_id = q.id WHERE q.session_id = ? ORDER BY a.id",
+                (session_id,)).fetchall()
+        if len(rows) == 2 and all(r[1] in ("scored", "failed") for r in rows):
+            break
+        time.sleep(2)
+    assert [r[1] for r in rows] == ["scored", "scored"], rows
+    first_answer = rows[0]
+    assert first_answer[2] > 16000 * 2 * 8, "less than 8 s of audio arrived for a 13 s answer"
+    assert abs(first_answer[2] / 32000 - first_answer[3]) < 0.05
+    assert "country" in first_answer[4].lower(), f"the transcript does not match jfk.wav: {first_answer[4]!r}"
+    assert first["captions"].strip(), "no live captions appeared"
+
+    page.goto(f"/interviews/answers/{first_answer[0]}/")
+    page.wait_for_selector("main")
+    shot(page, "07-answer-feedback")
+    assert "country" in page.content().lower()
+
+    page.goto(f"/interviews/{session_id}/")
+    page.click("text=Finish and get the report")
+    page.wait_for_url(f"**/interviews/{session_id}/report/**")
+    page.wait_for_function("() => !document.querySelector('[data-report-pending]')", timeout=120000)
+    page.reload()
+    shot(page, "08-report")
+    assert "report" in page.content().lower()
+
+    for name, path in (("09-history", "/interviews/"), ("10-dashboard", "/dashboard/"), ("11-mastery", "/mastery/"),
+                       ("12-study-plan", "/mastery/plan/"), ("13-tutor", "/tutor/")):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        shot(page, name)
+
+    assert not console_errors, console_errors
+    context.close()
+
+    anonymous = browser.new_context(base_url=base).new_page()
+    anonymous.goto("/accounts/login/")
+    shot(anonymous, "14-login")
