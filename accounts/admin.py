@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import Cohort, CohortMembership, JobDescription, Resume, User
+from interviewprep.admin_actions import delete_user_data, export_user_data
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -43,6 +44,7 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "role", "password1",
                                                              "password2")}),)
     inlines = [MembershipInline]
+    actions = [export_user_data, delete_user_data]
 
 
 @admin.register(Resume)

@@ -177,7 +177,9 @@ def user_data_delete(*, user: User) -> dict[str, int]:
     from sessions.models import Answer, InterviewSession
 
     audio_paths = [a.audio_path for a in Answer.objects.filter(user=user).only("audio_name")]
-    resume_files = [r.file.name for r in Resume.objects.filter(user=user) if r.file]
+    resumes = list(Resume.objects.filter(user=user).only("pk", "file"))
+    resume_files = [r.file.name for r in resumes if r.file]
+    resume_ids = [r.pk for r in resumes]
     counts: dict[str, int] = {}
     with transaction.atomic():
         for label, queryset in (
@@ -195,21 +197,18 @@ def user_data_delete(*, user: User) -> dict[str, int]:
             counts[label] = queryset.count()
             queryset.delete()
         transaction.on_commit(lambda: _files_delete(audio_paths=audio_paths, storage_names=resume_files,
-                                                    user_id=user.pk))
+                                                    user_id=user.pk, resume_ids=resume_ids))
     return counts
 
 
-def _files_delete(*, audio_paths: list[Path], storage_names: list[str], user_id: int) -> None:
+def _files_delete(*, audio_paths: list[Path], storage_names: list[str], user_id: int, resume_ids: list[int]) -> None:
     from django.core.files.storage import default_storage
+
+    from rag.index import resume_index_delete
 
     for path in audio_paths:
         path.unlink(missing_ok=True)
     for name in storage_names:
         default_storage.delete(name)
-    try:  # the per-user resume index, when the knowledge module provides a way to drop it
-        from rag import index as rag_index
-    except ImportError:
-        return
-    drop = getattr(rag_index, "user_index_delete", None)
-    if drop is not None:
-        drop(user_id=user_id)
+    for resume_id in resume_ids:  # the per-user FAISS indexes of the resumes
+        resume_index_delete(user_id=user_id, resume_id=resume_id)

@@ -77,7 +77,8 @@ class AnswerStream:
 
     @property
     def engine(self) -> str:
-        return getattr(self.captioner, "engine", "off")
+        # After end() the captioner is gone but the consumer still records which engine captioned the answer.
+        return getattr(self.captioner, "engine", getattr(self, "_ended_engine", "off"))
 
     async def open(self, *, resume: bool) -> None:
         self.audio_path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +178,7 @@ class AnswerStream:
                 transcript = None
             if transcript is not None and not self.resumed:
                 live_transcript = transcript.to_dict()
+            self._ended_engine = self.captioner.engine
             self.captioner = None
         return aggregates, live_transcript
 

@@ -158,38 +158,51 @@ def fmt(value: float | None) -> str:
 
 
 class ProcessSampler:
-    """CPU (percent of one core, summed over the server's processes) and RSS, sampled once a second."""
+    """CPU (percent of one core, summed over each role's processes and their children) and RSS, once a second.
 
-    def __init__(self, pids: list[int]) -> None:
+    Roles are named by process (`daphne-8001`, `worker-ml`, ...): daphne processes count as `web`, the rest as
+    `workers`, so the web tier's cost stays separate from transcription and scoring.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
         import psutil
 
-        self.procs = []
-        for pid in pids:
+        self.procs: dict[str, list] = {"web": [], "workers": []}
+        for name, pid in pids.items():
+            role = "web" if name.startswith("daphne") else "workers"
             try:
                 parent = psutil.Process(pid)
-                self.procs += [parent, *parent.children(recursive=True)]
+                self.procs[role] += [parent, *parent.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
-        self.cpu: list[float] = []
-        self.rss_mb: list[float] = []
-        for proc in self.procs:
-            proc.cpu_percent(None)
+        self.cpu: dict[str, list[float]] = {role: [] for role in self.procs}
+        self.rss_mb: dict[str, list[float]] = {role: [] for role in self.procs}
+        for procs in self.procs.values():
+            for proc in procs:
+                proc.cpu_percent(None)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.sleep(1.0)
-            cpu = rss = 0.0
-            for proc in self.procs:
-                try:
-                    cpu += proc.cpu_percent(None)
-                    rss += proc.memory_info().rss / 2 ** 20
-                except Exception:  # noqa: BLE001 - a process that ended counts as zero
-                    continue
-            self.cpu.append(cpu)
-            self.rss_mb.append(rss)
+            for role, procs in self.procs.items():
+                cpu = rss = 0.0
+                for proc in procs:
+                    try:
+                        cpu += proc.cpu_percent(None)
+                        rss += proc.memory_info().rss / 2 ** 20
+                    except Exception:  # noqa: BLE001 - a process that ended counts as zero
+                        continue
+                self.cpu[role].append(cpu)
+                self.rss_mb[role].append(rss)
+
+    def summary(self) -> dict:
+        return {role: {"cpu_median_pct": statistics.median(self.cpu[role]) if self.cpu[role] else None,
+                       "cpu_max_pct": max(self.cpu[role], default=None),
+                       "rss_max_mb": max(self.rss_mb[role], default=None)}
+                for role in self.procs if self.procs[role]}
 
 
-async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: list[int], ramp_s: float) -> dict:
+async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: dict[str, int], ramp_s: float) -> dict:
     stats = [ClientStats() for _ in clients]
     sampler = ProcessSampler(pids)
     stop = asyncio.Event()
@@ -212,9 +225,8 @@ async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: list[in
         "caption_ms": {"p50": percentile(captions, 50), "p95": percentile(captions, 95), "n": len(captions),
                        "streams_with_captions": sum(1 for s in stats if s.caption_latencies_ms)},
         "errors": len(errors), "error_kinds": sorted(set(errors))[:10],
-        "server_cpu_pct": {"median": statistics.median(sampler.cpu) if sampler.cpu else None,
-                           "max": max(sampler.cpu, default=None)},
-        "server_rss_mb": {"max": max(sampler.rss_mb, default=None)},
+        "server": sampler.summary(),
+        "machine_load_1m": os.getloadavg()[0],
     }
 
 
@@ -228,7 +240,9 @@ def make_clients(env: dict[str, str], count: int) -> list[dict]:
 def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
     var = Path(tempfile.mkdtemp(prefix="loadgen-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update({"VAR_DIR": str(var), "LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
+    # Its own SQLite file: the default path is the repository's var/db.sqlite3, which a developer's server uses.
+    env.update({"VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
+                "LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
                 "AUDIO_METRICS_PER_SECOND": "5", "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
     for cmd in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([sys.executable, "manage.py", *cmd], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -240,26 +254,53 @@ def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
                               stderr=subprocess.STDOUT)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", timeout=120)
-        return asyncio.run(drive([port], clients, pcm, [server.pid], args.ramp))
+        return asyncio.run(drive([port], clients, pcm, {"daphne": server.pid}, args.ramp))
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
+def start_private_redis(var: Path) -> tuple[subprocess.Popen, str]:
+    """A redis-server of our own on a free port, so a run never touches (or is disturbed by) the machine's."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no", "--dir", str(var)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return server, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("redis-server did not start")
+
+
 def run_distributed(args: argparse.Namespace, pcm: bytes) -> dict:
-    database_url = f"postgres://postgres@127.0.0.1:5432/ip_load_{uuid.uuid4().hex[:6]}"
+    var = Path(tempfile.mkdtemp(prefix="loadgen-dist-"))
+    database_url = f"{args.postgres_url.rstrip('/')}/ip_load_{uuid.uuid4().hex[:6]}"
+    redis_server, redis_url = (None, args.redis_url) if args.redis_url else start_private_redis(var)
     create_database(database_url)
-    stack = Stack(database_url=database_url, redis_url=args.redis_url, var_dir=Path(tempfile.mkdtemp()),
+    stack = Stack(database_url=database_url, redis_url=redis_url, var_dir=var,
                   daphne_count=args.daphne, base_port=args.base_port,
-                  extra_env={"LIVE_CAPTIONS": "auto" if args.captions == "local" else "off"})
+                  extra_env={"LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
+                             "AUDIO_METRICS_PER_SECOND": "5"})
     try:
-        stack.start(timeout=180)
+        stack.start(timeout=240)
         clients = make_clients(stack.env, args.streams)
-        pids = [p.pid for name, p in stack.processes.items() if name.startswith("daphne")]
+        pids = {name: p.pid for name, p in stack.processes.items()}
         return asyncio.run(drive(stack.ports, clients, pcm, pids, args.ramp))
     finally:
         stack.stop()
         drop_database(database_url)
+        if redis_server is not None:
+            redis_server.terminate()
+            redis_server.wait(timeout=20)
 
 
 def main() -> None:
@@ -270,7 +311,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("--daphne", type=int, default=2, help="daphne processes (distributed)")
     parser.add_argument("--captions", choices=["off", "local"], default="off")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default="", help="distributed: an existing Redis (default: start a private one)")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432",
+                        help="distributed: the PostgreSQL server (a throwaway database is created and dropped)")
     parser.add_argument("--base-port", type=int, default=18401)
     args = parser.parse_args()
     pcm = load_speech(args.seconds)
@@ -285,8 +328,10 @@ def main() -> None:
           f"{c['streams_with_captions']}/{report['streams']}")
     print(f"  answers ended {report['answers_ended']}/{report['streams']}  errors {report['errors']} "
           f"{report['error_kinds']}")
-    print(f"  server CPU median {fmt(report['server_cpu_pct']['median'])}%  max RSS "
-          f"{fmt(report['server_rss_mb']['max'])} MB")
+    for role, usage in report["server"].items():
+        print(f"  {role:8s} CPU median {fmt(usage['cpu_median_pct'])}%  max {fmt(usage['cpu_max_pct'])}%  "
+              f"max RSS {fmt(usage['rss_max_mb'])} MB")
+    print(f"  machine load (1 min) at the end {report['machine_load_1m']:.2f} on {os.cpu_count()} cores")
     print(json.dumps(report))
 
 

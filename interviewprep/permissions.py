@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
@@ -66,3 +67,15 @@ class FormRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: Any) -> str:
         who = f"u{request.user.pk}" if request.user and request.user.is_authenticated else self.get_ident(request)
         return f"throttle_form_{self.scope}_{who}"
+
+
+class ServiceRefused(APIException):
+    """A service refused the request (InterviewError, AccountError): its message and stable code, as the pages
+    show them. 400 for bad input, 409 when the object's state forbids it."""
+
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 400) -> None:
+        super().__init__(detail={"detail": message, "code": code}, code=code)
+        self.status_code = status

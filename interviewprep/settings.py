@@ -157,7 +157,7 @@ UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "interviewprep.channel_layers.RedisChannelLayer",  # rides out Redis restarts
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
         }
     }
@@ -201,8 +201,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Interview Prep <nore
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first: its WWW-Authenticate header makes an anonymous request a 401 rather than a 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -226,6 +227,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` with different choices: name each set after its model's choices class.
+    "ENUM_NAME_OVERRIDES": {
+        "InterviewStatusEnum": "sessions.models.SessionStatus",
+        "QuestionStatusEnum": "sessions.models.QuestionStatus",
+        "AnswerStatusEnum": "sessions.models.AnswerStatus",
+        "ReportStatusEnum": "sessions.models.ReportStatus",
+        "ProcessingStatusEnum": "accounts.models.ProcessingStatus",
+    },
 }
 
 # --- Rate limits on forms (per client IP; see interviewprep/ratelimit.py) ---------------------

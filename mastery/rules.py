@@ -42,9 +42,12 @@ Each subtopic keeps an interval (days). After an answer (SM-2/Anki-like, with th
 
 Delivery skills
 ---------------
-Pace, filler words, pauses and pitch variation are subtopics of the topic "delivery" and use the same rule. An
-answer's score for a skill comes from its measured value against a target band (BANDS): 1 inside the band,
-falling linearly to 0 at `tolerance` outside it. Delivery observations use the mid difficulty.
+Pace, filler words, pauses and pitch variation are subtopics of the topic "delivery" and use the same rule, at the
+mid difficulty. An answer's score for a skill is the feedback coach's measurement sub-score (0-100, its value
+against the target band; rag/feedback/measures.py), so the report, the coach and mastery read the same numbers,
+bands and honesty gates (a silent, clipped or badly transcribed answer judges nothing it cannot support).
+Skills are read only from answers of at least MIN_DELIVERY_SECONDS. A drill's target comes from the candidate's
+typical (median) value: the band's edge, or one `step` toward it when the edge is far.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from rag.feedback.measures import BANDS as MEASURE_BANDS
+from rag.feedback.measures import Band as MeasureBand
+from rag.feedback.measures import band_rows, delivery_subscores, measures_read
 
 # --- the rating -----------------------------------------------------------------------------------------------
 
@@ -196,108 +203,89 @@ MIN_DELIVERY_SECONDS = 10.0  # rates over shorter answers are noise
 
 
 @dataclass(frozen=True)
-class Band:
-    skill: str          # the delivery subtopic's slug
-    name: str           # the subtopic's name
-    metric: str
-    label: str
-    unit: str
-    low: float
-    high: float
-    tolerance: float    # distance outside the band at which the score reaches 0
-    step: float         # the largest change a drill asks for at once
+class Skill:
+    """A delivery skill tracked as a subtopic of the topic "delivery", read against a measurement band."""
+
+    slug: str       # the delivery subtopic's slug
+    name: str       # the subtopic's name
+    subscore: str   # its key in measures.delivery_subscores
+    metric: str     # its band's key in measures.BANDS (the number a drill targets)
+    step: float     # the largest change a drill asks for at once
     advice: str
 
-    def score(self, value: float) -> float:
-        if self.low <= value <= self.high:
-            return 1.0
-        distance = self.low - value if value < self.low else value - self.high
-        return round(max(0.0, 1.0 - distance / self.tolerance), 4)
+    @property
+    def band(self) -> MeasureBand:
+        return MEASURE_BANDS[self.metric]
 
-    def contains(self, value: float) -> bool:
-        return self.low <= value <= self.high
+    @property
+    def label(self) -> str:
+        return self.band.label
+
+    @property
+    def unit(self) -> str:
+        return self.band.unit
+
+    @property
+    def low(self) -> float | None:
+        return self.band.low
+
+    @property
+    def high(self) -> float | None:
+        return self.band.high
 
     def describe(self) -> str:
-        if self.low <= 0:
-            return f"under {self.high:g} {self.unit}"
-        return f"{self.low:g}–{self.high:g} {self.unit}"
+        return self.band.text
+
+    def contains(self, value: float) -> bool:
+        return self.band.contains(value)
 
     def next_target(self, value: float) -> float:
         """A reachable target from the candidate's own number: the band edge, or one step toward it."""
         if self.contains(value):
             return value
-        edge = self.low if value < self.low else self.high
+        edge = self.band.low if self.band.low is not None and value < self.band.low else self.band.high
+        assert edge is not None  # outside a band means past one of its set edges
         if abs(edge - value) <= self.step:
             return edge
         return value + self.step if value < edge else value - self.step
 
 
-BANDS: dict[str, Band] = {band.skill: band for band in (
-    Band("pace", "Pace", "wpm", "Pace", "wpm", 120, 160, 40, 20,
-         "Record a 60-second answer and aim for the target pace: pause at full stops, one idea per sentence."),
-    Band("fillers", "Filler words", "fillers_per_min", "Filler words", "per min", 0, 3, 6, 2,
-         "Answer a question out loud and replace every um, uh or 'like' with a short silent pause."),
-    Band("pauses", "Pauses", "pause_pct", "Time in pauses", "%", 0, 30, 25, 10,
-         "Outline the answer in three points before you start, so silences become brief pauses between them."),
-    Band("pitch-variation", "Pitch variation", "pitch_stdev_st", "Pitch variation", "semitones", 2, 10, 2, 1,
-         "Read an answer aloud stressing the key word of each sentence; let your voice rise and fall."),
+SKILLS: dict[str, Skill] = {skill.slug: skill for skill in (
+    Skill("pace", "Pace", "pace", "wpm", 20,
+          "Record a 60-second answer and aim for the target pace: pause at full stops, one idea per sentence."),
+    Skill("fillers", "Filler words", "fillers", "fillers_per_min", 2,
+          "Answer a question out loud and replace every um, uh or 'like' with a short silent pause."),
+    Skill("pauses", "Pauses", "pauses", "long_pauses_per_min", 1,
+          "Outline the answer in three points before you start, so long silences become brief pauses between them."),
+    Skill("pitch-variation", "Pitch variation", "pitch", "pitch_std_st", 1,
+          "Read an answer aloud stressing the key word of each sentence; let your voice rise and fall."),
 )}
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+@dataclass(frozen=True)
+class DeliveryReading:
+    values: dict[str, float]   # band key -> the answer's measured value (only what the recording supports)
+    scores: dict[str, float]   # skill slug -> score 0-1
 
 
-def delivery_metrics(*, delivery: Mapping[str, Any] | None, signal: Mapping[str, Any] | None,
-                     duration_s: float | None = None, speaking_time_s: float | None = None) -> dict[str, float]:
-    """The delivery numbers of one spoken answer, keyed by metric; missing or unreliable ones are left out.
-
-    Reads the keys the transcript (`delivery`) and signal (`signal`) streams store, tolerating the older spellings.
-    """
-    delivery = delivery or {}
-    signal = signal or {}
-    duration = _number(duration_s) or _number(signal.get("duration_s")) or _number(delivery.get("duration_s"))
-    if duration is None or duration < MIN_DELIVERY_SECONDS:
-        return {}
-    out: dict[str, float] = {}
-    wpm = _number(delivery.get("wpm"))
-    if wpm is not None and wpm > 0:
-        out["wpm"] = round(wpm, 1)
-    fpm = _number(delivery.get("fillers_per_min"))
-    if fpm is None:
-        count = _number(delivery.get("filler_count"))
-        if count is None and isinstance(delivery.get("fillers"), list):
-            # Hedges ("I think") are listed with the fillers by some engines but are not fillers.
-            count = float(sum(1 for f in delivery["fillers"] if not (isinstance(f, dict) and f.get("kind") == "hedge")))
-        fpm = None if count is None else count / (duration / 60.0)
-    if fpm is not None and fpm >= 0:
-        out["fillers_per_min"] = round(fpm, 2)
-    pause_total = _number(signal.get("pause_total_s"))
-    speaking = _number(speaking_time_s) or _number(signal.get("speaking_time_s"))
-    if pause_total is not None:
-        out["pause_pct"] = round(_clamp(100.0 * pause_total / duration, 0.0, 100.0), 1)
-    elif speaking is not None:
-        out["pause_pct"] = round(_clamp(100.0 * (1.0 - speaking / duration), 0.0, 100.0), 1)
-    pitch = _number(signal.get("pitch_stdev_st"))
-    if pitch is None:
-        pitch = _number(signal.get("pitch_std_st"))
-    if pitch is not None and pitch >= 0:
-        out["pitch_stdev_st"] = round(pitch, 2)
-    return out
+def delivery_read(*, signal: Mapping[str, Any] | None, delivery: Mapping[str, Any] | None, voice: bool,
+                  word_count: int, duration_s: float | None = None, speaking_time_s: float | None = None,
+                  transcript_confidence: float | None = None) -> DeliveryReading:
+    """One answer's delivery numbers and skill scores; empty for typed, short, silent or clipped answers."""
+    measures = measures_read(signal=signal, delivery=delivery, voice=voice, word_count=word_count,
+                             duration_s=duration_s, speaking_time_s=speaking_time_s,
+                             transcript_confidence=transcript_confidence)
+    if not voice or not measures.duration_s or measures.duration_s < MIN_DELIVERY_SECONDS:
+        return DeliveryReading({}, {})
+    values = {row["key"]: float(row["value"]) for row in band_rows(measures)
+              if row["value"] is not None and math.isfinite(row["value"])}
+    subscores = delivery_subscores(measures)
+    scores = {skill.slug: round(_clamp(subscores[skill.subscore] / 100.0, 0.0, 1.0), 4)
+              for skill in SKILLS.values() if skill.subscore in subscores}
+    return DeliveryReading(values, scores)
 
 
-def delivery_scores(metrics: Mapping[str, float]) -> dict[str, float]:
-    """Skill slug -> score (0-1) for every skill whose metric was measured."""
-    return {band.skill: band.score(metrics[band.metric]) for band in BANDS.values() if band.metric in metrics}
-
-
-def typical(values: Iterable[float]) -> float | None:
+def typical(values: Iterable[float | None]) -> float | None:
     """The candidate's typical number (median: one odd answer does not set the drill target)."""
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from sessions.views import history
+from mastery import views
 
 app_name = "mastery"
-urlpatterns = [path("", history, name="overview"), path("plan/", history, name="plan")]
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("plan/", views.plan, name="plan"),
+    path("plan/refresh/", views.plan_refresh, name="plan_refresh"),
+    path("plan/items/<int:item_id>/done/", views.item_done, name="item_done"),
+    path("progress/", views.progress, name="progress"),
+    path("reset/", views.reset, name="reset"),
+    path("reset/<slug:topic_slug>/", views.reset, name="reset_topic"),
+]

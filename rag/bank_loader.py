@@ -67,6 +67,8 @@ class BankFile:
     topic: BankTopic
     subtopics: list[BankSubtopic] = field(default_factory=list)
     items: list[BankItem] = field(default_factory=list)
+    # Every string id seen, valid question or not, so a duplicate is reported even next to other problems.
+    ids: list[str] = field(default_factory=list)
 
 
 def content_hash(*, text: str, reference_answer: str, key_points: list[str] | tuple[str, ...]) -> str:
@@ -180,6 +182,8 @@ def bank_file_read(path: Path, problems: list[str]) -> BankFile | None:
     if not questions:
         problems.append(f"{name}: no questions")
     for i, question in enumerate(questions):
+        if isinstance(question, dict) and isinstance(question.get("id"), str):
+            bank_file.ids.append(question["id"])
         item = _check_question(question, f"{name} questions[{i}]", sub_slugs, slug, problems)
         if item is not None:
             bank_file.items.append(item)
@@ -202,13 +206,14 @@ def bank_read(directory: Path | None = None) -> list[BankFile]:
     seen_topics: dict[str, str] = {}
     for bank_file in files:
         name = bank_file.path.name
-        if bank_file.topic.slug in seen_topics:
-            problems.append(f"{name}: topic {bank_file.topic.slug!r} already defined in {seen_topics[bank_file.topic.slug]}")
+        slug = bank_file.topic.slug
+        if slug in seen_topics:
+            problems.append(f"{name}: topic {slug!r} already defined in {seen_topics[slug]}")
         seen_topics[bank_file.topic.slug] = name
-        for item in bank_file.items:
-            if item.ext_id in seen_ids:
-                problems.append(f"{name} id={item.ext_id!r}: duplicate id (also in {seen_ids[item.ext_id]})")
-            seen_ids.setdefault(item.ext_id, name)
+        for ext_id in bank_file.ids:
+            if ext_id in seen_ids:
+                problems.append(f"{name} id={ext_id!r}: duplicate id (also in {seen_ids[ext_id]})")
+            seen_ids.setdefault(ext_id, name)
     if problems:
         raise BankError(problems)
     return files

@@ -1,13 +1,13 @@
 from django.urls import path
 
-from sessions.views import history
+from rag import views
 
 app_name = "rag"
 urlpatterns = [
-    path("tutor/", history, name="tutor"),
-    path("resumes/upload/", history, name="resume_upload"),
-    path("resumes/<int:resume_id>/status", history, name="resume_status"),
-    path("resumes/<int:resume_id>/delete", history, name="resume_delete"),
-    path("jobs/new/", history, name="job_create"),
-    path("jobs/<int:job_id>/fit/", history, name="job_fit"),
+    path("tutor/", views.tutor, name="tutor"),
+    path("resumes/upload/", views.resume_upload, name="resume_upload"),
+    path("resumes/<int:resume_id>/status", views.resume_status, name="resume_status"),
+    path("resumes/<int:resume_id>/delete", views.resume_delete, name="resume_delete"),
+    path("jobs/new/", views.job_create, name="job_create"),
+    path("jobs/<int:job_id>/fit/", views.job_fit, name="job_fit"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from interviewprep.admin_actions import rerun_feedback
 from sessions.models import Answer, Assignment, InterviewSession, Report, SessionQuestion
 
 ANSWER_MEASURED = ["audio_name", "audio_bytes", "audio_deleted_at", "started_at", "ended_at", "duration_s",
@@ -65,6 +66,7 @@ class AnswerAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     raw_id_fields = ["question", "user"]
     readonly_fields = ANSWER_MEASURED
+    actions = [rerun_feedback]
 
 
 @admin.register(Report)

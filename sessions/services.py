@@ -296,3 +296,47 @@ def interview_resume(*, session: InterviewSession) -> InterviewSession:
         session.status = SessionStatus.ACTIVE
         session.save(update_fields=["status"])
     return session
+
+
+def answer_audio_purge(*, older_than_days: int | None = None, now: Any = None, dry_run: bool = False) -> int:
+    """Delete the raw audio files of spoken answers older than `older_than_days` (default
+    settings.AUDIO_RETENTION_DAYS); keep everything measured from them (transcript, signal, scores, feedback) and
+    stamp `audio_deleted_at`. Returns how many answers lost (or, with `dry_run`, would lose) their audio.
+
+    Idempotent: stamped answers are skipped. Answers in the scoring pipeline keep their file (the transcription
+    step reads it); a recording older than the cutoff is an abandoned one and is purged. Each file is unlinked
+    before its row is stamped, so a crash in between leaves a row that the next run stamps, never a stamped row
+    whose file still exists.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    days = settings.AUDIO_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days < 0:
+        raise ValueError("older_than_days must be zero or more")
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    expired = (Answer.objects
+               .filter(input_mode=InputMode.VOICE, audio_deleted_at__isnull=True)
+               .exclude(status=AnswerStatus.PROCESSING)
+               .filter(Q(ended_at__lt=cutoff) | Q(ended_at__isnull=True, started_at__lt=cutoff))
+               .only("pk", "audio_name")
+               .order_by("pk"))
+    if dry_run:
+        return expired.count()
+    purged = 0
+    # Batches keep memory flat on a large table; the pk cursor makes each query cheap and restart-safe.
+    last_pk = 0
+    while True:
+        batch = list(expired.filter(pk__gt=last_pk)[:500])
+        if not batch:
+            return purged
+        last_pk = batch[-1].pk
+        for answer in batch:
+            answer.audio_path.unlink(missing_ok=True)
+        # The status filter again: an answer re-queued for scoring meanwhile stays unstamped (its file is gone;
+        # the transcription step then keeps the stored transcript).
+        purged += (Answer.objects.filter(pk__in=[a.pk for a in batch], audio_deleted_at__isnull=True)
+                   .exclude(status=AnswerStatus.PROCESSING).update(audio_deleted_at=now))

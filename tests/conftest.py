@@ -159,3 +159,36 @@ def admin(db):  # noqa: ANN001, ANN201
 def candidate_client(client, candidate):  # noqa: ANN001, ANN201
     client.force_login(candidate)
     return client
+
+
+@pytest.fixture
+def answer_factory(db):  # noqa: ANN001, ANN201
+    """Stores a session question and an answer as the pipeline would have left it (no pipeline run).
+
+    `make(user=..., session=None, kind="technical"|"behavioral", question=..., reference_answer=..., key_points=(),
+    **answer_fields)`; a new completed session is created unless one is given.
+    """
+    from django.utils import timezone
+
+    from mastery.models import Subtopic, Topic
+    from sessions.models import Answer, AnswerStatus, InterviewSession, QuestionStatus, SessionQuestion, SessionStatus
+
+    def make(*, user, session=None, kind: str = "technical", question: str = "Explain database indexes.",  # noqa: ANN001, ANN202
+             reference_answer: str = "", key_points: tuple[str, ...] = (), subtopic: str = "general",
+             position: int | None = None, **answer_fields):
+        topic, _ = Topic.objects.get_or_create(slug=f"factory-{kind}",
+                                               defaults={"name": f"Factory {kind}", "kind": kind})
+        sub, _ = Subtopic.objects.get_or_create(topic=topic, slug=subtopic, defaults={"name": subtopic.title()})
+        if session is None:
+            now = timezone.now()
+            session = InterviewSession.objects.create(owner=user, status=SessionStatus.COMPLETED, started_at=now,
+                                                      finished_at=now)
+        if position is None:
+            position = session.questions.count() + 1
+        q = SessionQuestion.objects.create(session=session, position=position, text=question, topic=topic,
+                                           subtopic=sub, reference_answer=reference_answer,
+                                           key_points=list(key_points), status=QuestionStatus.ANSWERED)
+        fields = {"status": AnswerStatus.SCORED, "ended_at": timezone.now(), **answer_fields}
+        return Answer.objects.create(question=q, user=user, **fields)
+
+    return make

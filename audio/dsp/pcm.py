@@ -24,6 +24,10 @@ class Pcm16Decoder:
         return len(self._carry)
 
     def decode(self, data: bytes | bytearray | memoryview) -> np.ndarray:
+        return self.decode_int16(data).astype(np.float64) / FULL_SCALE
+
+    def decode_int16(self, data: bytes | bytearray | memoryview) -> np.ndarray:
+        """The whole samples in `data` (after any byte kept from the previous call) as int16, not scaled."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"PCM16 data must be bytes-like, not {type(data).__name__}")
         raw = bytes(data)
@@ -32,9 +36,7 @@ class Pcm16Decoder:
             self._carry = b""
         if len(raw) % 2:
             raw, self._carry = raw[:-1], raw[-1:]
-        if not raw:
-            return np.zeros(0, dtype=np.float64)
-        return np.frombuffer(raw, dtype="<i2").astype(np.float64) / FULL_SCALE
+        return np.frombuffer(raw, dtype="<i2")
 
 
 def rms(samples: np.ndarray) -> float:

@@ -28,8 +28,17 @@ class RunningStats:
         self.minimum = min(self.minimum, value)
         self.maximum = max(self.maximum, value)
 
-    def push_many(self, values: np.ndarray) -> None:
+    def push_many(self, values: np.ndarray | list[float]) -> None:
         """Add a batch: its own two-pass moments, then a Chan merge (stable and vectorised)."""
+        if isinstance(values, list):
+            # A handful of values per call on the live path: plain Python beats the fixed cost of NumPy calls.
+            if not values:
+                return
+            mean = math.fsum(values) / len(values)
+            batch = RunningStats(count=len(values), mean=mean, m2=math.fsum((v - mean) ** 2 for v in values),
+                                 minimum=min(values), maximum=max(values))
+            self.merge(batch)
+            return
         values = np.asarray(values, dtype=np.float64).ravel()
         if values.size == 0:
             return
@@ -79,6 +88,7 @@ class PitchHistogram:
     LOW_HZ = 50.0
     CENTS_PER_BIN = 5.0
     BINS = int(1200 * math.log2(1000.0 / 50.0) / 5.0) + 1
+    _LOW_ST = 12.0 * math.log2(LOW_HZ / 100.0)
 
     def __init__(self) -> None:
         self.counts = np.zeros(self.BINS, dtype=np.int64)
@@ -87,9 +97,15 @@ class PitchHistogram:
         f0_hz = np.asarray(f0_hz, dtype=np.float64)
         if f0_hz.size == 0:
             return
-        cents = 1200.0 * np.log2(f0_hz / self.LOW_HZ)
+        self.add_semitones(hz_to_semitones(f0_hz))
+
+    def add_semitones(self, semitones: np.ndarray) -> None:
+        """The same from semitones re 100 Hz (`hz_to_semitones`), which the analyzer has computed anyway."""
+        cents = 100.0 * (np.asarray(semitones, dtype=np.float64) - self._LOW_ST)
         idx = np.clip((cents / self.CENTS_PER_BIN).astype(np.int64), 0, self.BINS - 1)
-        np.add.at(self.counts, idx, 1)
+        counts = self.counts
+        for i in idx.tolist():
+            counts[i] += 1
 
     @property
     def total(self) -> int:

@@ -98,8 +98,10 @@ def _like_is_filler(tokens: list[_Token], i: int) -> bool:
     return prev in _LIKE_FILLER_BEFORE or prev in _HESITATIONS
 
 
-def _so_is_filler(tokens: list[_Token], i: int) -> bool:
-    return tokens[i].sentence_start and _norm_at(tokens, i + 1) not in {"that", "far", "much", "many"}
+def _so_is_filler(tokens: list[_Token], i: int, *, after_filler: bool) -> bool:
+    # "Right, so ..." / "Um, so ...": a "so" right after an opening filler still opens the sentence.
+    opens = tokens[i].sentence_start or (after_filler and tokens[i - 1].comma_after)
+    return opens and _norm_at(tokens, i + 1) not in {"that", "far", "much", "many"}
 
 
 def _right_is_filler(tokens: list[_Token], i: int) -> bool:
@@ -133,42 +135,49 @@ def detect_fillers(words: list[Word]) -> list[dict[str, Any]]:
     """Fillers and hedges in time order: `{"kind": "filler" | "hedge", "text", "start", "end"}`."""
     tokens = _tokens(words)
     found: list[dict[str, Any]] = []
+    last_filler = -2  # index of the last token of the last filler found
     i = 0
     while i < len(tokens):
-        norm, nxt = tokens[i].norm, _norm_at(tokens, i + 1)
-        pair = (norm, nxt)
-        if norm in _HESITATIONS:
-            found.append(_item("filler", _HESITATIONS[norm], tokens[i : i + 1]))
-        elif norm in _ALWAYS_FILLERS:
-            found.append(_item("filler", norm, tokens[i : i + 1]))
-        elif pair == ("you", "know") and _you_know_is_filler(tokens, i):
-            found.append(_item("filler", "you know", tokens[i : i + 2]))
-            i += 2
+        norm = tokens[i].norm
+        phrase = _filler_at(tokens, i, after_filler=last_filler == i - 1)
+        if phrase is not None:
+            text, size = phrase
+            found.append(_item("filler", text, tokens[i : i + size]))
+            last_filler = i + size - 1
+            i += size
             continue
-        elif pair == ("i", "mean") and _i_mean_is_filler(tokens, i):
-            found.append(_item("filler", "i mean", tokens[i : i + 2]))
-            i += 2
+        hedge = _hedge_at(tokens, i) if norm not in _HESITATIONS else None
+        if hedge:
+            found.append(_item("hedge", " ".join(hedge), tokens[i : i + len(hedge)]))
+            i += len(hedge)
             continue
-        elif pair in {("kind", "of"), ("sort", "of")} and _kind_of_is_filler(tokens, i):
-            found.append(_item("filler", f"{norm} of", tokens[i : i + 2]))
-            i += 2
-            continue
-        elif norm in {"kinda", "sorta"} and _kind_of_is_filler(tokens, i):
-            found.append(_item("filler", norm[:4] + " of", tokens[i : i + 1]))
-        elif norm == "like" and _like_is_filler(tokens, i):
-            found.append(_item("filler", "like", tokens[i : i + 1]))
-        elif norm == "so" and _so_is_filler(tokens, i):
-            found.append(_item("filler", "so", tokens[i : i + 1]))
-        elif norm == "right" and _right_is_filler(tokens, i):
-            found.append(_item("filler", "right", tokens[i : i + 1]))
-        else:
-            hedge = _hedge_at(tokens, i)
-            if hedge:
-                found.append(_item("hedge", " ".join(hedge), tokens[i : i + len(hedge)]))
-                i += len(hedge)
-                continue
         i += 1
     return found
+
+
+def _filler_at(tokens: list[_Token], i: int, *, after_filler: bool) -> tuple[str, int] | None:
+    """The filler starting at token i as (canonical text, number of tokens), or None."""
+    norm = tokens[i].norm
+    pair = (norm, _norm_at(tokens, i + 1))
+    if norm in _HESITATIONS:
+        return _HESITATIONS[norm], 1
+    if norm in _ALWAYS_FILLERS:
+        return norm, 1
+    if pair == ("you", "know") and _you_know_is_filler(tokens, i):
+        return "you know", 2
+    if pair == ("i", "mean") and _i_mean_is_filler(tokens, i):
+        return "i mean", 2
+    if pair in {("kind", "of"), ("sort", "of")} and _kind_of_is_filler(tokens, i):
+        return f"{norm} of", 2
+    if norm in {"kinda", "sorta"} and _kind_of_is_filler(tokens, i):
+        return norm[:4] + " of", 1
+    if norm == "like" and _like_is_filler(tokens, i):
+        return "like", 1
+    if norm == "so" and _so_is_filler(tokens, i, after_filler=after_filler):
+        return "so", 1
+    if norm == "right" and _right_is_filler(tokens, i):
+        return "right", 1
+    return None
 
 
 def _hedge_at(tokens: list[_Token], i: int) -> tuple[str, ...] | None:
@@ -203,21 +212,24 @@ def _pause_bounds(pause: Any) -> tuple[float, float] | None:
 
 
 def align_pauses(words: list[Word], pauses: list[Any]) -> list[dict[str, Any]]:
-    """Each signal-stream pause with the word spoken before it and the one after (by time, not by index)."""
+    """Each signal-stream pause with the word spoken before it and the one after.
+
+    Words are split by their start: Whisper stretches word ends (and sometimes starts) into a following pause, so
+    a word that starts before the pause began is "before" even when its end reaches into the pause.
+    """
     aligned: list[dict[str, Any]] = []
     for pause in pauses or []:
         bounds = _pause_bounds(pause)
         if bounds is None:
             continue
         start, end = bounds
-        mid = (start + end) / 2
-        before = [k for k, w in enumerate(words) if (w.start + w.end) / 2 <= mid]
-        after = [k for k, w in enumerate(words) if (w.start + w.end) / 2 > mid]
+        after = next((k for k, w in enumerate(words) if w.start >= start), None)
+        before = (after if after is not None else len(words)) - 1
         entry = dict(pause) if isinstance(pause, dict) else {}
         entry.update({"start": round(start, 3), "end": round(end, 3), "duration_s": round(end - start, 3),
-                      "word_before": words[before[-1]].text if before else None,
-                      "word_after": words[after[0]].text if after else None,
-                      "word_index_after": after[0] if after else None})
+                      "word_before": words[before].text if before >= 0 else None,
+                      "word_after": words[after].text if after is not None else None,
+                      "word_index_after": after})
         aligned.append(entry)
     return aligned
 

@@ -29,11 +29,12 @@ from rag.feedback.star import StarResult, sentences_split, star_detect
 from rag.feedback_schema import Evidence, Feedback, Point, Scores
 
 _WORD = re.compile(r"[a-z0-9']+")
-_STOP = frozenset(
+_STOP_TEXT = (
     "a an the and or but if of to in on at for with by from as is are was were be been being it its this that these "
     "those i you he she we they me my our your their them us so do does did have has had not no can could would "
-    "should will just than then there here what which who when where how why about into over also very really".split()
+    "should will just than then there here what which who when where how why about into over also very really"
 )
+_STOP = frozenset(_STOP_TEXT.split(" "))
 _SIGNPOSTS = ("first", "second", "third", "finally", "because", "for example", "for instance", "however",
               "on the other hand", "in short", "to summarise", "to summarize", "the reason", "which means",
               "as a result", "then", "trade-off", "tradeoff", "in contrast", "overall")
@@ -115,7 +116,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _q(text: str, limit: int = 90) -> str:
-    return f"“{_clip(text, limit)}”"
+    # Trailing sentence punctuation goes: the quote usually sits inside a sentence of the coach's own.
+    return f"“{_clip(text, limit).rstrip('.!?')}”"
 
 
 def _mmss(seconds: float) -> str:
@@ -163,6 +165,7 @@ class _Builder:
         self.improvements: list[tuple[float, Point]] = []
         self.withheld: list[str] = []
         self.caveats: list[str] = []
+        self._signposts: list[str] = []
 
     # --- honesty ------------------------------------------------------------------------------------------
 
@@ -257,10 +260,13 @@ class _Builder:
             evidence=evidence)))
 
     def hedges(self) -> None:
-        if not self.gates.words:
+        if self.inp.voice and not self.gates.words:
             return
-        phrases = [h for h, _ in self.m.hedges] or [
-            h for h in _HEDGE_FALLBACK if self.inp.voice is False and h in self.inp.transcript.lower()]
+        if self.inp.voice:
+            phrases = [h for h, _ in self.m.hedges]
+        else:  # typed: no transcription metrics, so find the hedges in the text itself
+            lowered = self.inp.transcript.lower()
+            phrases = [h for h in _HEDGE_FALLBACK for _ in re.finditer(rf"\b{re.escape(h)}\b", lowered)]
         if len(phrases) < 3:
             return
         distinct = sorted(set(phrases), key=lambda h: (-phrases.count(h), h))[:3]
@@ -289,7 +295,7 @@ class _Builder:
         where = ""
         if longest is not None and pause_start(longest) is not None:
             where = f" The longest began at {_mmss(pause_start(longest) or 0)}"
-            before = next((longest[k] for k in ("after_word", "prev_word", "before", "after") if
+            before = next((longest[k] for k in ("word_before", "after_word", "prev_word") if
                            isinstance(longest.get(k), str)), None)
             where += f", after “{before}”." if before else "."
         self.improvements.append((45 + 10 * min(3.0, m.long_pauses_per_min - (band.high or 0)), Point(
@@ -362,8 +368,8 @@ class _Builder:
                 Evidence(kind="key_point", text=_clip(point, 200))]
             self.strengths.append((40, Point(
                 category="key_points", title=_clip(f"Covered: {point}", 120),
-                detail=_clip(f"You made this point" + (f" when you said {_q(sentence, 120)}." if sentence else ".")
-                             , 600), evidence=evidence)))
+                detail=_clip("You made this point" + (f" when you said {_q(sentence, 120)}." if sentence else "."),
+                             600), evidence=evidence)))
         if not inp.missed or self.word_count == 0:
             return
         ref_sentences = sentences_split(inp.reference_answer)
@@ -448,14 +454,12 @@ class _Builder:
                              "case you have seen or built.", 600),
                 evidence=[Evidence(kind="quote", text=_clip(abstract, 160))])))
         elif has_example and not self.inp.behavioral:
-            marker = next(m for m in _EXAMPLE_MARKERS if m in text)
-            context = _context_quote(self.inp.transcript, marker.strip().split()[0] + " " +
-                                     marker.strip().split()[1]) if " " in marker.strip() else None
+            sentence = next((s for s in self.sentences if any(m in s.lower() for m in _EXAMPLE_MARKERS)), "")
             self.strengths.append((18, Point(
                 category="examples", title="Concrete example",
-                detail=_clip("You grounded the explanation in a case" +
-                             (f": {_q(context, 120)}." if context else "."), 600),
-                evidence=[Evidence(kind="quote", text=_clip(context, 160))] if context else [])))
+                detail=_clip("You grounded the explanation in a case" + (f": {_q(sentence, 120)}." if sentence
+                                                                         else "."), 600),
+                evidence=[Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [])))
         self._signposts = signposts
 
     # --- scores and text ----------------------------------------------------------------------------------
@@ -477,7 +481,7 @@ class _Builder:
             return 0
         low, high = IDEAL_WORDS
         length = 100 if low <= n <= high else max(0.0, 100 - (low - n) * 1.5 if n < low else 100 - (n - high) / 4)
-        signposts = min(100, 35 * len(getattr(self, "_signposts", [])))
+        signposts = min(100, 35 * len(self._signposts))
         opening = self.sentences[0] if self.sentences else ""
         direct = 100 if _content_words(opening) & (_content_words(self.inp.question) |
                                                    _content_words(" ".join(self.inp.key_points))) else 40

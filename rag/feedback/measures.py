@@ -162,7 +162,7 @@ def measures_read(*, signal: Mapping[str, Any] | None, delivery: Mapping[str, An
     wpm = _num(delivery, "wpm")
     if wpm is None and voice and duration and word_count:
         wpm = word_count / duration * 60
-    fpm = _num(delivery, "fillers_per_min")
+    fpm = _num(delivery, "fillers_per_min", "fillers_per_minute")
     if fpm is None and voice and duration:
         fpm = filler_count / (duration / 60)
     pauses = delivery.get("pauses") or signal.get("pauses") or []

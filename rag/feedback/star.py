@@ -34,6 +34,7 @@ _CUES: dict[str, tuple[str, ...]] = {
         r"|reached out|analy[sz]ed|designed|introduced|scheduled|refactored|automated|reworked|prioriti[sz]ed"
         r"|split|added|measured|interviewed|negotiated|asked|called|mentored|documented|migrated|rolled out"
         r"|took|ran|investigated|suggested|coordinated|wrote up|paired|replaced|fixed|tested)\b",
+        r"\bi (?!needed|wanted|used|was|worked)[a-z]{3,}ed\b",  # any first-person past-tense verb: "I profiled"
         r"\bso i\b", r"\b(first|then|next|after that),? i\b", r"\bmy approach was\b", r"\bwhat i did was\b",
     ),
     "result": (

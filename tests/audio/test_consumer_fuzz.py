@@ -39,7 +39,7 @@ def _socket_settings(settings, monkeypatch):  # noqa: ANN001
 def random_text(rng: random.Random, question_id: int, answer_ids: list[int]) -> str:
     choice = rng.random()
     if choice < 0.15:
-        return "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(0, 60)))
+        return "".join(chr(rng.randrange(1, 0x2FFF)) for _ in range(rng.randrange(1, 60)))
     if choice < 0.25:
         return json.dumps(rng.choice([[], 3, None, "x", {"no_type": 1}, {"type": 7}]))
     kind = rng.choice(["answer.start", "answer.end", "answer.resume", "ping", "bogus", "answer.start"])

@@ -107,7 +107,8 @@ class FakeAssemblyAI:
         await self.stop()
 
     async def start(self) -> None:
-        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request)
+        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request,
+                                   close_timeout=1)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -139,32 +140,51 @@ class FakeAssemblyAI:
         url = urlsplit(ws.request.path if ws.request else "")
         record.query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         record.authorization = ws.request.headers.get("Authorization") if ws.request else None
+        # Messages go out through a queue drained by their own task, so a slow server still reads what the
+        # client sends (Terminate included) while its answers lag.
+        outbox: asyncio.Queue[dict[str, Any] | tuple[int, str] | None] = asyncio.Queue()
+        sender = asyncio.create_task(self._sender(ws, record, outbox))
         try:
-            await self._session(ws, record)
+            await self._session(ws, record, outbox)
+            outbox.put_nowait(None)  # the sender stops once what is queued is out
+            await asyncio.wait({sender}, timeout=30)
         except ConnectionClosed:
             pass
         finally:
-            record.close_code = ws.close_code
+            sender.cancel()
+            record.close_code = record.close_code or ws.close_code
             record.finished.set()
 
-    async def _send(self, ws: ServerConnection, record: SessionRecord, message: dict[str, Any]) -> None:
-        if self.mode == "slow" and self.slow_s:
-            await asyncio.sleep(self.slow_s)
-        record.sent.append(message)
-        await ws.send(json.dumps(message))
+    async def _sender(self, ws: ServerConnection, record: SessionRecord,
+                      outbox: asyncio.Queue[dict[str, Any] | tuple[int, str] | None]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                item = await outbox.get()
+                if item is None:
+                    return
+                if isinstance(item, tuple):
+                    record.close_code = item[0]
+                    await ws.close(code=item[0], reason=item[1])
+                    return
+                if self.mode == "slow" and self.slow_s:
+                    await asyncio.sleep(self.slow_s)
+                record.sent.append(item)
+                await ws.send(json.dumps(item))
 
-    async def _fail(self, ws: ServerConnection, record: SessionRecord, code: int, message: str) -> None:
-        await self._send(ws, record, {"type": "Error", "error_code": code, "error": message})
-        await ws.close(code=code, reason=message[:100])
+    @staticmethod
+    def _fail(outbox: asyncio.Queue[Any], code: int, message: str) -> None:
+        outbox.put_nowait({"type": "Error", "error_code": code, "error": message})
+        outbox.put_nowait((code, message[:100]))
 
-    async def _session(self, ws: ServerConnection, record: SessionRecord) -> None:
+    async def _session(self, ws: ServerConnection, record: SessionRecord,
+                       outbox: asyncio.Queue[Any]) -> None:
         query = record.query
         if query.get("sample_rate") != "16000" or query.get("encoding", "pcm_s16le") != "pcm_s16le":
-            await self._fail(ws, record, 3006, "Invalid sample_rate or encoding")
+            self._fail(outbox, 3006, "Invalid sample_rate or encoding")
             return
         format_turns = query.get("format_turns", "False").lower() == "true"
         opened = time.monotonic()
-        await self._send(ws, record, {"type": "Begin", "id": str(uuid.uuid4()), "expires_at": int(time.time()) + 3600})
+        outbox.put_nowait({"type": "Begin", "id": str(uuid.uuid4()), "expires_at": int(time.time()) + 3600})
         state = _TurnState(self.script, format_turns=format_turns)
         silent = False
         async for message in ws:
@@ -172,30 +192,30 @@ class FakeAssemblyAI:
                 size = len(message)
                 record.frame_sizes.append(size)
                 if size < MIN_FRAME_BYTES or size > MAX_FRAME_BYTES:
-                    await self._fail(ws, record, 3007, "Input duration violation: audio must be 50-1000 ms per message")
+                    self._fail(outbox, 3007, "Input duration violation: audio must be 50-1000 ms per message")
                     return
                 record.audio_bytes += size
                 audio_s = record.audio_bytes / BYTES_PER_MS / 1000
                 if self.enforce_realtime and audio_s > (time.monotonic() - opened) + 2.0:
-                    await self._fail(ws, record, 3007, "Audio sent faster than real time")
+                    self._fail(outbox, 3007, "Audio sent faster than real time")
                     return
                 if audio_s >= self.fail_after_s:
                     if self.mode == "error":
-                        await self._fail(ws, record, 3005, "Internal server error")
+                        self._fail(outbox, 3005, "Internal server error")
                         return
                     if self.mode == "close":
-                        await ws.close(code=self.close_code, reason="going away")
+                        outbox.put_nowait((self.close_code, "going away"))
                         return
                     if self.mode == "silence":
                         silent = True
                 if not silent:
                     for out in state.advance(audio_s * 1000):
-                        await self._send(ws, record, out)
+                        outbox.put_nowait(out)
                 continue
             try:
                 payload = json.loads(message)
             except ValueError:
-                await self._fail(ws, record, 3006, "Invalid JSON")
+                self._fail(outbox, 3006, "Invalid JSON")
                 return
             record.client_messages.append(payload)
             kind = payload.get("type")
@@ -204,19 +224,19 @@ class FakeAssemblyAI:
                 if silent:
                     continue  # a dead session never answers, not even Terminate
                 for out in state.flush():
-                    await self._send(ws, record, out)
-                await self._send(ws, record, {
+                    outbox.put_nowait(out)
+                outbox.put_nowait({
                     "type": "Termination",
                     "audio_duration_seconds": round(record.audio_bytes / BYTES_PER_MS / 1000),
                     "session_duration_seconds": round(time.monotonic() - opened),
                 })
-                await ws.close(code=1000)
+                outbox.put_nowait((1000, ""))
                 return
             if kind == "ForceEndpoint" and not silent:
                 for out in state.flush():
-                    await self._send(ws, record, out)
+                    outbox.put_nowait(out)
             elif kind not in {"KeepAlive", "UpdateConfiguration", "ForceEndpoint"}:
-                await self._fail(ws, record, 3006, f"Unknown message type {kind!r}")
+                self._fail(outbox, 3006, f"Unknown message type {kind!r}")
                 return
 
 

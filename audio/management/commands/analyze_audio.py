@@ -1,0 +1,57 @@
+"""`manage.py analyze_audio FILE [--json] [--transcribe]`: the live signal analyzer over a file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from audio.dsp.files import AudioReadError, analyze_file, flat_report
+
+LABELS = [
+    ("duration_s", "Duration", "s"), ("speaking_time_s", "Speaking time", "s"), ("voiced_ratio", "Voiced", ""),
+    ("pitch_median_hz", "Pitch median", "Hz"), ("pitch_stdev_st", "Pitch spread (std)", "st"),
+    ("pitch_range_st", "Pitch range (5-95 %)", "st"), ("monotone", "Monotone", ""),
+    ("loudness_dbfs_mean", "Loudness mean", "dBFS"), ("loudness_dbfs_stdev", "Loudness variation", "dB"),
+    ("jitter_local", "Jitter (local)", ""), ("shimmer_local", "Shimmer (local)", ""),
+    ("pause_count", "Pauses (>= 0.3 s)", ""), ("pauses_over_1s", "Pauses over 1 s", ""),
+    ("longest_pause_s", "Longest pause", "s"), ("pause_total_s", "Pause total", "s"),
+    ("clipping_fraction", "Clipping", ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Measure delivery (pitch, loudness, pauses, jitter, shimmer) of an audio file with the live analyzer."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--json", action="store_true", help="print one flat JSON object")
+        parser.add_argument("--transcribe", action="store_true", help="also transcribe with local whisper")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            report = flat_report(analyze_file(path))
+        except AudioReadError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        if options["transcribe"]:
+            report["transcript"] = self._transcribe(path)
+        if options["json"]:
+            self.stdout.write(json.dumps(report))
+            return
+        for key, label, unit in LABELS:
+            value = report.get(key)
+            shown = "-" if value is None else f"{value} {unit}".strip()
+            self.stdout.write(f"{label:<22} {shown}")
+        if options["transcribe"]:
+            self.stdout.write(f"{'Transcript':<22} {report['transcript'] or '-'}")
+
+    def _transcribe(self, path: Path) -> str | None:
+        try:
+            from audio.transcription.whisper_local import transcribe_file
+        except ImportError as exc:
+            self.stderr.write(f"transcription unavailable ({exc}); measuring the signal only")
+            return None
+        return transcribe_file(path).text

@@ -1,0 +1,269 @@
+"""REST API for interviews and answers (/api/v1/interviews/, /api/v1/answers/, /api/v1/assignments/).
+
+Interfaces only, over the same services and ownership-scoped selectors as the pages: an interview is created by
+`interview_start`, a typed answer by `answer_submit_text`; another user's interview or answer is a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from interviewprep.permissions import FormRateThrottle, ServiceRefused
+from sessions import selectors, services
+from sessions.models import Answer, InterviewMode, InterviewSession, Persona, Report, SessionQuestion
+
+# InterviewError codes that mean "not now" (the interview's state) rather than "bad input".
+CONFLICT_CODES = {"session_closed", "answer_in_progress", "conflict"}
+
+
+def _refused(exc: services.InterviewError) -> ServiceRefused:
+    return ServiceRefused(str(exc), code=exc.code, status=409 if exc.code in CONFLICT_CODES else 400)
+
+
+class AnswerBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Answer
+        fields = ["id", "attempt", "input_mode", "status", "content_score", "delivery_score"]
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    topic = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    subtopic = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    answers = AnswerBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SessionQuestion
+        fields = ["id", "position", "text", "topic", "subtopic", "difficulty", "source", "parent", "hint",
+                  "rationale", "status", "asked_at", "answers"]
+
+
+class InterviewSerializer(serializers.ModelSerializer):
+    topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    report_status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InterviewSession
+        fields = ["id", "mode", "status", "difficulty", "planned_count", "persona", "topics", "assignment",
+                  "question_engine", "created_at", "started_at", "finished_at", "report_status"]
+
+    def get_report_status(self, obj: InterviewSession) -> str | None:
+        report = getattr(obj, "report", None)
+        return report.status if report is not None else None
+
+
+class InterviewDetailSerializer(InterviewSerializer):
+    questions = serializers.SerializerMethodField()
+
+    class Meta(InterviewSerializer.Meta):
+        fields = [*InterviewSerializer.Meta.fields, "resume", "job_description", "questions"]
+
+    @extend_schema(responses=QuestionSerializer(many=True))
+    def get_questions(self, obj: InterviewSession) -> list[dict[str, Any]]:
+        return QuestionSerializer(selectors.session_questions_with_answers(session=obj), many=True).data
+
+
+class InterviewCreateSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=InterviewMode.choices, default=InterviewMode.TECHNICAL)
+    topics = serializers.ListField(child=serializers.SlugField(max_length=60), default=list, max_length=50,
+                                   help_text="Topic slugs; empty: every topic of the mode.")
+    difficulty = serializers.IntegerField(min_value=0, max_value=3, default=0, help_text="0 = mixed, 1-3")
+    count = serializers.IntegerField(min_value=1, max_value=20, default=5)
+    persona = serializers.ChoiceField(choices=Persona.choices, required=False)
+    resume = serializers.IntegerField(required=False, allow_null=True, help_text="id of one of your resumes")
+    job_description = serializers.IntegerField(required=False, allow_null=True)
+    assignment = serializers.IntegerField(required=False, allow_null=True,
+                                          help_text="id of an assignment of one of your cohorts")
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Report
+        fields = ["status", "progress", "content_score", "delivery_score", "confidence_score", "engine", "built_at",
+                  "error", "data"]
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    session = serializers.IntegerField(source="question.session_id", read_only=True)
+
+    class Meta:
+        model = Answer
+        fields = ["id", "session", "question", "attempt", "input_mode", "status", "progress", "error",
+                  "started_at", "ended_at", "duration_s", "speaking_time_s", "transcript", "transcript_engine",
+                  "transcript_confidence", "content_score", "similarity", "key_points_covered", "key_points_missed",
+                  "feedback", "feedback_engine", "delivery_score", "structure_score", "delivery", "signal",
+                  "scored_at"]
+        read_only_fields = fields
+
+
+class TypedAnswerSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10000, help_text="The answer, typed (no microphone).")
+
+
+class InterviewListCreateApi(generics.ListCreateAPIView):
+    """Your interviews, newest first; POST starts one (its questions are chosen at once)."""
+
+    serializer_class = InterviewSerializer
+    throttle_scope = "interview_create"
+
+    def get_throttles(self) -> list[Any]:
+        extra = [FormRateThrottle()] if self.request.method == "POST" else []
+        return [*super().get_throttles(), *extra]
+
+    def get_queryset(self) -> Any:
+        return selectors.sessions_for_user(user=self.request.user)
+
+    @extend_schema(request=InterviewCreateSerializer, responses={201: InterviewDetailSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = InterviewCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        spec = services.InterviewSpec(
+            mode=data["mode"], topic_slugs=tuple(data["topics"]), difficulty=data["difficulty"], count=data["count"],
+            persona=data.get("persona") or request.user.persona or Persona.FRIENDLY, resume_id=data.get("resume"),
+            job_description_id=data.get("job_description"), assignment_id=data.get("assignment"),
+        )
+        try:
+            session = services.interview_start(user=request.user, spec=spec)
+        except services.InterviewError as exc:
+            raise _refused(exc) from exc
+        return Response(InterviewDetailSerializer(session).data, status=status.HTTP_201_CREATED)
+
+
+class InterviewDetailApi(generics.RetrieveAPIView):
+    """One of your interviews with its questions and the attempts at each."""
+
+    serializer_class = InterviewDetailSerializer
+
+    def get_object(self) -> InterviewSession:
+        return selectors.session_for_owner(user=self.request.user, session_id=self.kwargs["pk"])
+
+
+class InterviewReportApi(generics.GenericAPIView):
+    """The interview's report; 409 while the interview is not finished."""
+
+    serializer_class = ReportSerializer
+
+    def get(self, request: Request, pk: int) -> Response:
+        session = selectors.session_for_owner(user=request.user, session_id=pk)
+        report = Report.objects.filter(session=session).first()
+        if report is None:
+            raise ServiceRefused("No report yet: finish the interview first.", code="not_finished", status=409)
+        return Response(ReportSerializer(report).data)
+
+
+class InterviewFinishApi(generics.GenericAPIView):
+    """End the interview; the report is built in the background (poll the report endpoint)."""
+
+    serializer_class = InterviewSerializer
+
+    @extend_schema(request=None, responses=InterviewSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        session = selectors.session_for_owner(user=request.user, session_id=pk)
+        try:
+            session = services.interview_finish(session=session)
+        except services.InterviewError as exc:
+            raise _refused(exc) from exc
+        return Response(InterviewSerializer(session).data)
+
+
+class TypedAnswerApi(generics.GenericAPIView):
+    """Answer a question of your interview by typing; scoring and feedback follow in the background."""
+
+    serializer_class = AnswerSerializer
+
+    @extend_schema(request=TypedAnswerSerializer, responses={201: AnswerSerializer})
+    def post(self, request: Request, pk: int, question_id: int) -> Response:
+        question = selectors.question_for_owner(user=request.user, session_id=pk, question_id=question_id)
+        incoming = TypedAnswerSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            answer = services.answer_submit_text(question=question, user=request.user,
+                                                 text=incoming.validated_data["text"])
+        except services.InterviewError as exc:
+            raise _refused(exc) from exc
+        return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[OpenApiParameter("session", int, description="only the answers of this interview")])
+class AnswerListApi(generics.ListAPIView):
+    """Your answers (the question history), newest first."""
+
+    serializer_class = AnswerSerializer
+
+    def get_queryset(self) -> Any:
+        queryset = (Answer.objects.filter(user=self.request.user).select_related("question")
+                    .order_by("-started_at", "-pk"))
+        session = self.request.query_params.get("session", "")
+        if session:
+            if not session.isdigit():
+                raise ServiceRefused("`session` is an interview id.", code="bad_session")
+            queryset = queryset.filter(question__session_id=int(session))
+        return queryset
+
+
+class AnswerDetailApi(generics.RetrieveAPIView):
+    serializer_class = AnswerSerializer
+
+    def get_object(self) -> Answer:
+        return selectors.answer_for_owner(user=self.request.user, answer_id=self.kwargs["pk"])
+
+
+class MemberAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="assignment.pk")
+    title = serializers.CharField(source="assignment.title")
+    cohort = serializers.CharField(source="assignment.cohort.name")
+    mode = serializers.CharField(source="assignment.mode")
+    topics = serializers.SerializerMethodField()
+    difficulty = serializers.IntegerField(source="assignment.difficulty")
+    question_count = serializers.IntegerField(source="assignment.question_count")
+    due_at = serializers.DateTimeField(source="assignment.due_at", allow_null=True)
+    done = serializers.BooleanField()
+    overdue = serializers.BooleanField()
+
+    def get_topics(self, obj: dict[str, Any]) -> list[str]:
+        return [t.slug for t in obj["assignment"].topics.all()]
+
+
+class MemberAssignmentListApi(generics.GenericAPIView):
+    """The assignments of your cohorts, as your dashboard shows them."""
+
+    serializer_class = MemberAssignmentSerializer
+    pagination_class = None
+
+    @extend_schema(responses=MemberAssignmentSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        from sessions.dashboard import assignments_for_member
+
+        return Response(MemberAssignmentSerializer(assignments_for_member(user=request.user), many=True).data)
+
+
+class MemberAssignmentStartApi(generics.GenericAPIView):
+    """Start the assignment's interview in one call (the dashboard's one click)."""
+
+    serializer_class = InterviewDetailSerializer
+    throttle_scope = "interview_create"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), FormRateThrottle()]
+
+    @extend_schema(request=None, responses={201: InterviewDetailSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        from django.http import Http404
+
+        from accounts.cohorts import assignment_spec
+        from sessions.dashboard import assignment_for_member
+
+        assignment = assignment_for_member(user=request.user, assignment_id=pk)
+        if assignment is None:
+            raise Http404("No such assignment.")
+        try:
+            session = services.interview_start(user=request.user,
+                                               spec=assignment_spec(assignment=assignment, user=request.user))
+        except services.InterviewError as exc:
+            raise _refused(exc) from exc
+        return Response(InterviewDetailSerializer(session).data, status=status.HTTP_201_CREATED)

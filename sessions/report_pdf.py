@@ -1,0 +1,97 @@
+"""The interview report as a PDF (reportlab), from the same `Report.data` the page renders."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from sessions.models import InterviewSession, Report
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    return "—" if value is None else f"{float(value):.{digits}f}"
+
+
+def _scores_drawing(rows: list[dict[str, Any]]) -> Drawing | None:
+    rows = [r for r in rows if r.get("answer_id")]
+    if not rows:
+        return None
+    drawing = Drawing(170 * mm, 55 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 12 * mm, 8 * mm, 150 * mm, 42 * mm
+    chart.data = [[float(r.get(k) or 0) for r in rows] for k in ("content", "delivery", "structure")]
+    chart.categoryAxis.categoryNames = [f"Q{r['position']}" for r in rows]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
+    for i, colour in enumerate(("#4f46e5", "#0891b2", "#d97706")):
+        chart.bars[i].fillColor = colors.HexColor(colour)
+    drawing.add(chart)
+    return drawing
+
+
+def report_pdf_render(*, report: Report, session: InterviewSession) -> bytes:
+    data = report.data or {}
+    styles = getSampleStyleSheet()
+    body, h2 = styles["BodyText"], styles["Heading2"]
+    story: list[Any] = [
+        Paragraph(f"Interview report · {escape(session.get_mode_display())} · "
+                  f"{session.created_at:%d %b %Y}", styles["Title"]),
+    ]
+    scores = data.get("scores") or {}
+    story.append(Table([["Content", "Delivery", "Structure", "Confidence"],
+                        [_n(scores.get("content")), _n(scores.get("delivery")), _n(scores.get("structure")),
+                         _n(scores.get("confidence"))]],
+                       style=TableStyle([("FONTSIZE", (0, 1), (-1, 1), 18), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                                         ("TOPPADDING", (0, 1), (-1, 1), 8)])))
+    for note in (data.get("trends") or {}).get("notes", []):
+        story.append(Paragraph(escape(note), body))
+    story.append(Paragraph("Per question", h2))
+    drawing = _scores_drawing(data.get("questions") or [])
+    if drawing is not None:
+        story.append(drawing)
+    table = [["#", "Question", "Content", "Delivery", "Structure", "Pace"]]
+    for row in data.get("questions") or []:
+        table.append([f"Q{row['position']}", Paragraph(escape(row["text"][:160]), body), _n(row.get("content")),
+                      _n(row.get("delivery")), _n(row.get("structure")),
+                      f"{_n(row.get('wpm'))} wpm" if row.get("wpm") is not None else "—"])
+    story.append(Table(table, colWidths=[10 * mm, 90 * mm, 18 * mm, 18 * mm, 18 * mm, 20 * mm], repeatRows=1,
+                       style=TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2ff")),
+                                         ("VALIGN", (0, 0), (-1, -1), "TOP")])))
+    for title, key in (("Top strengths", "strengths"), ("Top improvements", "improvements")):
+        groups = data.get(key) or []
+        if groups:
+            story.append(Paragraph(title, h2))
+            for group in groups:
+                example = group["examples"][0] if group.get("examples") else {}
+                story.append(Paragraph(
+                    f"<b>{escape(group['label'])}</b> ({group['count']} answer(s)): "
+                    f"{escape(example.get('title', ''))}"
+                    + (f" — “{escape(example['evidence'])}”" if example.get("evidence") else ""), body))
+    bands = [b for b in data.get("bands") or [] if b.get("value") is not None]
+    if bands:
+        story.append(Paragraph("Delivery against the target bands", h2))
+        story.append(Table([["Measure", "You", "Target", ""]] + [
+            [b["label"], f"{b['value']:g} {b['unit']}", b["target"], "inside" if b["ok"] else "outside"]
+            for b in bands], style=TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)])))
+    for note in (data.get("delivery_trend") or {}).get("notes", []):
+        story.append(Paragraph(escape(note), body))
+    if data.get("study_next"):
+        story.append(Paragraph("What to study next", h2))
+        for item in data["study_next"]:
+            story.append(Paragraph(f"<b>{escape(item['topic'])} / {escape(item['subtopic'])}</b>: "
+                                   f"{escape(item['reason'])}", body))
+    story.append(Spacer(1, 6 * mm))
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"Interview report {session.pk}", author="interviewprep",
+                            leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    doc.build(story)
+    return buffer.getvalue()
