@@ -1,6 +1,9 @@
 """The path of one answer after `answer.end`, as a Celery chain of idempotent tasks:
 
-    transcribe (ml) -> content score (ml) -> feedback -> finalize (status, follow-up, push) -> mastery
+    transcribe (ml) -> content score (ml) -> feedback -> mastery -> finalize (status, follow-up, push)
+
+Mastery comes before finalize so that an answer marked `scored` has updated mastery too: the report waits for
+scored answers and then rewrites the study plan, which must see every answer of the interview.
 
 Each task reads the answer by id, does its step unless already done (or `force`), and saves. A step that fails
 after its retries marks the answer failed and tells the page; the candidate can retry it.
@@ -14,18 +17,17 @@ from interviewprep.tasking import task_enqueue
 
 
 def answer_pipeline_enqueue(*, answer_id: int, force: bool = False) -> None:
+    from audio.tasks import answer_transcribe
     from mastery.tasks import mastery_apply_answer
     from rag.tasks import answer_feedback, answer_score_content
-
-    from audio.tasks import answer_transcribe
     from sessions.tasks import answer_finalize
 
     task_enqueue(chain(
         answer_transcribe.si(answer_id, force),
         answer_score_content.si(answer_id, force),
         answer_feedback.si(answer_id, force),
-        answer_finalize.si(answer_id),
         mastery_apply_answer.si(answer_id),
+        answer_finalize.si(answer_id),
     ))
 
 

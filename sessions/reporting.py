@@ -277,6 +277,10 @@ def report_build(*, session_id: int) -> Report:
         report.built_at = timezone.now()
         report.error = ""
         report.save()
+    # Every answer is scored (and so applied to mastery) by now: rewrite the study plan from this interview.
+    from mastery.services import study_plan_enqueue
+
+    study_plan_enqueue(user=session.owner, session=session)
     session_notify(session_id=session.pk, event={
         "type": "report.ready", "session_id": session.pk,
         "report_url": reverse("interviews:report", args=[session.pk]),

@@ -15,7 +15,12 @@ def answer_finalize(self: AnswerStepTask, answer_id: int) -> int:
     return answer_id
 
 
-@shared_task(bind=True, name="sessions.tasks.report_build", acks_late=True, max_retries=20)
+# Answers may take minutes in the pipeline under load (long audio, a busy ml queue): wait with growing pauses for
+# up to ~15 minutes, the age after which the report leaves a stuck answer out anyway.
+REPORT_WAIT_RETRIES = 50  # pauses of 3 s growing to 30 s: about 14 minutes in all
+
+
+@shared_task(bind=True, name="sessions.tasks.report_build", acks_late=True, max_retries=REPORT_WAIT_RETRIES)
 def report_build(self, session_id: int) -> int:  # noqa: ANN001 - Celery's bound task
     from sessions.reporting import ReportNotReady, report_mark_failed
     from sessions.reporting import report_build as build
@@ -23,11 +28,16 @@ def report_build(self, session_id: int) -> int:  # noqa: ANN001 - Celery's bound
     try:
         build(session_id=session_id)
     except ReportNotReady as exc:
-        # Answers still in the pipeline: wait for them (at most ~20 tries) instead of reporting half an interview.
+        # Answers still in the pipeline: wait for them instead of reporting half an interview.
         # Eager (embedded) retries ignore the countdown, so wait here instead.
+        countdown = min(30, 3 * (1 + self.request.retries // 5))
+        if self.request.retries >= REPORT_WAIT_RETRIES:
+            report_mark_failed(session_id=session_id, error="Some answers are still being processed; "
+                                                            "open the report again in a few minutes.")
+            raise
         if self.request.is_eager:
-            time.sleep(3)
-        raise self.retry(exc=exc, countdown=3) from exc
+            time.sleep(countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except Exception as exc:
         if self.request.retries >= 3:
             report_mark_failed(session_id=session_id, error=exc)

@@ -141,66 +141,62 @@ class StreamingAnalyzer:
 
         # Voice activity: 8 ms blocks judged on their own energy. A smoothed (24 ms) level moved every boundary
         # outwards by up to two blocks and read an 0.80 s pause as 0.78 s; hysteresis already stops chatter.
+        # Per-block values are few (16 levels, 8 frames): plain Python on them costs less than NumPy calls.
         block = buf[base: base + BLOCK]
         span = block.reshape(-1, VAD_BLOCK)
-        block_power = np.einsum("ij,ij->i", span, span)
-        block_power *= 1.0 / VAD_BLOCK
-        np.maximum(block_power, _POWER_FLOOR, out=block_power)
-        levels = np.log10(block_power)
-        levels *= 10.0
+        energy = np.einsum("ij,ij->i", span, span).tolist()
         n_vad = -(-real // VAD_BLOCK)
-        level_list = levels[:n_vad].tolist()
-        active = self.vad.push_many(level_list, s0)
+        log10 = math.log10
+        levels = [10.0 * log10(max(e * (1.0 / VAD_BLOCK), _POWER_FLOOR)) for e in energy[:n_vad]]
+        active = self.vad.push_many(levels, s0)
         if n_vad:
-            self.loudness.push_many([lv for lv, on in zip(level_list, active, strict=True) if on])
-            self._last["dbfs"] = level_list[-1]
+            self.loudness.push_many([lv for lv, on in zip(levels, active, strict=True) if on])
+            self._last["dbfs"] = levels[-1]
         if real:
             self._clipped += int(np.count_nonzero(np.abs(block[:real]) >= CLIP_LEVEL))
 
         # Pitch: 8 frames centred on the 16 ms hop slots of this block, one batched YIN.
         n_frames = -(-real // HOP)
         if n_frames:
-            self._pitch_frames(s0, base, n_frames, active, block_power)
+            self._pitch_frames(s0, base, n_frames, active, energy)
         self._block_start = s0 + BLOCK
 
-    def _pitch_frames(self, s0: int, base: int, n_frames: int, active: list[bool], block_power: np.ndarray) -> None:
+    def _pitch_frames(self, s0: int, base: int, n_frames: int, active: list[bool], energy: list[float]) -> None:
         cfg = self.yin_config
-        first = base + self._frame_lead
-        f0, aperiodicity = self._yin.hops(self._store, first, n_frames, HOP)
-        per_slot = HOP // VAD_BLOCK
-        slot_db = np.log10((block_power[0:2 * n_frames:2] + block_power[1:2 * n_frames:2]) * 0.5)
-        slot_db *= 10.0
+        f0_array, aperiodicity = self._yin.hops(self._store, base + self._frame_lead, n_frames, HOP)
+        f0, aperiodic = f0_array.tolist(), aperiodicity.tolist()
+        log10 = math.log10
+        slot_db = [10.0 * log10(max((energy[2 * i] + energy[2 * i + 1]) * (0.5 / VAD_BLOCK), _POWER_FLOOR))
+                   for i in range(n_frames)]
         # Voicing needs periodicity and a level clearly above the noise floor, not the VAD's speech state:
         # quiet voiced phrase endings fall below the VAD's offset, and Praat (the reference) counts them (jfk.wav:
         # median 56 cents above Praat's when voicing needed +6 dB, 16 cents at +1 dB).
-        voiced = ((slot_db > self.vad.floor_db + VOICED_ABOVE_FLOOR_DB) & (aperiodicity <= VOICED_MAX_APERIODICITY)
-                  & (f0 >= cfg.fmin) & (f0 <= cfg.fmax))
-        voiced_list = voiced.tolist()
-        active = active + [False] * (per_slot * n_frames - len(active))  # the zero padding of the last block
-        speech = [active[per_slot * i] or active[per_slot * i + 1] for i in range(n_frames)]
+        audible = self.vad.floor_db + VOICED_ABOVE_FLOOR_DB
+        fmin, fmax = cfg.fmin, cfg.fmax
+        voiced = [db > audible and a <= VOICED_MAX_APERIODICITY and fmin <= f <= fmax
+                  for db, a, f in zip(slot_db, aperiodic, f0, strict=True)]
+        active = active + [False] * (2 * n_frames - len(active))  # the zero padding of the last block
+        speech = [active[2 * i] or active[2 * i + 1] for i in range(n_frames)]  # HOP = 2 VAD blocks
         self._speech_frames += sum(speech)
-        self._voiced_speech_frames += sum(1 for s, v in zip(speech, voiced_list, strict=True) if s and v)
-        n_voiced = sum(voiced_list)
-        self._voiced_frames += n_voiced
-        f0_list = f0.tolist()
-        if n_voiced:
-            f0_voiced = f0[voiced]
-            semitones = hz_to_semitones(f0_voiced)
-            self.pitch_hist.add_semitones(semitones)
-            self.pitch_st.push_many(semitones.tolist())
+        self._voiced_speech_frames += sum(1 for sp, v in zip(speech, voiced, strict=True) if sp and v)
         # Glottal marks: first the voiced slots of earlier blocks, if they have waited long enough (the samples
         # they need, up to ~400 past their end, lie in this block), then queue this block's.
         if self._pending_start and s0 - self._pending_start[0] >= MARK_BATCH:
             self._mark_pass()
-        rate = self.sample_rate
-        for i, v in enumerate(voiced_list):
-            if v:
-                self._pending_start.append(s0 + i * HOP)
-                self._pending_period.append(rate / f0_list[i])
-        last = n_frames - 1
-        self._last["voiced"] = voiced_list[last]
-        self._last["pitch_hz"] = f0_list[last] if voiced_list[last] else None
-        self._contour_add(s0, f0_list, voiced_list, slot_db.tolist())
+        voiced_f0 = [f for f, v in zip(f0, voiced, strict=True) if v]
+        if voiced_f0:
+            self._voiced_frames += len(voiced_f0)
+            semitones = [12.0 * math.log2(f / 100.0) for f in voiced_f0]  # as stats.hz_to_semitones
+            self.pitch_hist.add_semitones(semitones)
+            self.pitch_st.push_many(semitones)
+            rate = self.sample_rate
+            for i, v in enumerate(voiced):
+                if v:
+                    self._pending_start.append(s0 + i * HOP)
+                    self._pending_period.append(rate / f0[i])
+        self._last["voiced"] = voiced[-1]
+        self._last["pitch_hz"] = f0[-1] if voiced[-1] else None
+        self._contour_add(s0, f0, voiced, slot_db)
 
     def _mark_pass(self) -> None:
         """Glottal marks over every pending voiced slot, fed to the jitter/shimmer accumulator."""

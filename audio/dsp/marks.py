@@ -6,16 +6,18 @@ correlates best with it (parabolic refinement). The periods it measures are thos
 sequential; here every lag is found at once:
 
 1. Coarse marks: the signal smoothed by two centred moving averages of 0.7 local period (a triangle 1.4 periods
-   wide, widths per sample from the pitch track, via cumulative sums) is dominated by the fundamental: its peaks
-   that are the largest within +-0.6 periods give one mark per cycle at a stable phase. Raw peaks do not (the
+   wide, widths per 16 ms slot from the pitch track, via cumulative sums, at a quarter of the sample rate) is
+   dominated by the fundamental: its peaks that are the largest within +-0.6 periods give one mark per cycle at
+   a stable phase. Raw peaks do not (the
    ranking of competing formant peaks flips from cycle to cycle: a clean synthetic vowel read 3-4 % jitter).
 2. Cycle lags: the one-period window centred on each coarse mark, shifted to the phase of the waveform's largest
    extremum as Praat's points are (centred on the smoothed peak the window can cut through the excitation and
    read up to 2x Praat's jitter), is correlated with every window centred 0.8-1.25 local periods further on:
    Praat's search range, all rows in one batched FFT. Correlation ignores the cycles' amplitudes, so amplitude
    perturbation does not leak into the periods.
-3. Marks: from an anchor on the waveform's largest extremum at the start of each stretch (where Praat's points
-   sit, so amplitude windows see the same samples), each next mark is the previous one plus its lag. A stretch
+3. Marks: from an anchor on the waveform's largest extremum near the middle cycle of each stretch (where
+   Praat's points sit, so amplitude windows see the same samples: anchored on the first cycle, an onset
+   transient, shimmer read 0.55x Praat's), each mark is its neighbour plus the lag between them. A stretch
    continues across calls through `MarkChain`.
 
 The measured agreement with Praat is in tests/audio/test_dsp_perturbation.py.
@@ -31,6 +33,7 @@ from scipy.fft import irfft, next_fast_len, rfft
 SMOOTH_PERIODS = 0.7
 PEAK_HALF_WIDTH = 0.6  # in local periods
 PEAK_NEIGHBOURS = 4  # smoothed-peak candidates compared on each side (the triangle leaves at most ~2 per period)
+DECIMATE = 4
 SEARCH_LOW, SEARCH_HIGH = 0.8, 1.25  # Praat's range for the next point, in local periods
 # Praat drops a point whose window correlates at most 0.3 with the previous one (its period then spans two
 # cycles and the period-factor rule drops it from jitter).
@@ -39,8 +42,8 @@ MIN_CORRELATION = 0.3
 
 @dataclass
 class MarkChain:
-    """Where the marks of a stretch that is still going on stopped: the last coarse mark and its template
-    centre, the last mark, and the phase shift of the stretch (absolute sample positions)."""
+    """Where the marks of a stretch that is still going on stopped: its last coarse mark and last mark (absolute
+    sample positions), the stretch's shift from coarse marks to window centres, and the local period."""
 
     coarse: float
     mark: float
@@ -54,52 +57,61 @@ class MarkResult:
     chain: MarkChain | None
 
 
-def _moving_average(x: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Centred moving average with a width per sample (scipy's uniform_filter1d centring; edges clipped)."""
-    csum = np.empty(x.size + 1)
-    csum[0] = 0.0
-    np.cumsum(x, out=csum[1:])
-    idx = np.arange(x.size)
-    lo = np.clip(idx - width // 2, 0, x.size)
-    hi = np.clip(lo + width, 0, x.size)
-    return (csum[hi] - csum[lo]) / width
+def _box(csum: np.ndarray, at: np.ndarray, width: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """Mean of the `width` values centred on each index `at`, from their running sum `csum` (csum[0] = 0);
+    windows are cut at the edges (only in the margins, two periods or more from any voiced sample)."""
+    start = at - width // 2
+    out = csum.take(start + width, mode="clip")
+    out -= csum.take(start, mode="clip")
+    out *= inverse
+    return out
 
 
-def coarse_marks(x: np.ndarray, period: np.ndarray, voiced: np.ndarray) -> np.ndarray:
-    """Sub-sample positions (indices into `x`) of one smoothed peak per cycle, inside the `voiced` samples.
+def coarse_marks(x: np.ndarray, slot_period: np.ndarray, slot_voiced: np.ndarray, hop: int) -> np.ndarray:
+    """Sub-sample positions (indices into `x`) of one smoothed peak per cycle, inside the voiced slots.
 
-    `period` is the local period per sample (defined everywhere: fill unvoiced samples from their neighbours);
-    `x` must extend about two periods beyond the voiced samples on both sides.
+    `x` spans whole slots of `hop` samples, slot i with local period slot_period[i] (defined for every slot:
+    unvoiced ones carry a neighbour's) and voiced flag slot_voiced[i]. The first moving average is evaluated
+    every DECIMATE samples and the second runs at that rate: the triangle leaves little above ~1.4 F0, so the
+    peaks are found on a 4 kHz signal at a quarter of the cost and placed by a parabola (the correlation that
+    follows needs the cycle, not the exact sample).
     """
-    width = np.maximum(1, np.rint(SMOOTH_PERIODS * period).astype(np.int64))
-    smooth = _moving_average(_moving_average(x, width), width)
+    d = DECIMATE
+    per_slot = hop // d
+    width = np.maximum(1, np.rint(SMOOTH_PERIODS * slot_period).astype(np.int64))
+    csum = np.zeros(x.size + 1)
+    np.cumsum(x, out=csum[1:])
+    first = _box(csum, np.arange(0, x.size, d), np.repeat(width, per_slot), np.repeat(1.0 / width, per_slot))
+    width_d = np.maximum(1, np.rint(width / d).astype(np.int64))
+    csum_d = np.zeros(first.size + 1)
+    np.cumsum(first, out=csum_d[1:])
+    smooth = _box(csum_d, np.arange(first.size), np.repeat(width_d, per_slot), np.repeat(1.0 / width_d, per_slot))
     inner = smooth[1:-1]
     peak = (inner > smooth[:-2]) & (inner >= smooth[2:]) & (inner > 0)
     cand = np.flatnonzero(peak) + 1
+    cand = cand[slot_voiced[cand // per_slot]]
     if cand.size == 0:
         return np.zeros(0)
     value = smooth[cand]
-    half = np.maximum(1, np.rint(PEAK_HALF_WIDTH * period[cand]).astype(np.int64))
+    half = np.maximum(1, np.rint(PEAK_HALF_WIDTH / d * slot_period[cand // per_slot]).astype(np.int64))
     keep = np.ones(cand.size, dtype=bool)
-    # The largest within +-half: against the neighbouring candidates and the window's edges (a slope still
-    # rising at the edge means a larger peak beyond it).
+    # The largest within +-0.6 periods: against the neighbouring candidates and the window's edges (a slope
+    # still rising at the edge means a larger peak beyond it).
     for k in range(1, PEAK_NEIGHBOURS + 1):
         if k >= cand.size:
             break
-        near_after = cand[k:] - cand[:-k] <= half[:-k]
-        keep[:-k] &= ~(near_after & (value[k:] > value[:-k]))
-        near_before = cand[k:] - cand[:-k] <= half[k:]
-        keep[k:] &= ~(near_before & (value[:-k] >= value[k:]))
-    keep &= smooth[np.clip(cand - half, 0, smooth.size - 1)] <= value
-    keep &= smooth[np.clip(cand + half, 0, smooth.size - 1)] <= value
-    keep &= voiced[cand]
+        gap = cand[k:] - cand[:-k]
+        keep[:-k] &= ~((gap <= half[:-k]) & (value[k:] > value[:-k]))
+        keep[k:] &= ~((gap <= half[k:]) & (value[:-k] >= value[k:]))
+    keep &= smooth.take(cand - half, mode="clip") <= value
+    keep &= smooth.take(cand + half, mode="clip") <= value
     idx = cand[keep]
-    idx = idx[(idx > 0) & (idx < smooth.size - 1)]
     left, mid, right = smooth[idx - 1], smooth[idx], smooth[idx + 1]
     denom = left - 2.0 * mid + right
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shift = np.where(denom < 0, 0.5 * (left - right) / denom, 0.0)
-    return idx + np.clip(shift, -0.5, 0.5)
+    shift = np.zeros(idx.size)
+    np.divide(0.5 * (left - right), denom, out=shift, where=denom < 0)
+    np.clip(shift, -0.5, 0.5, out=shift)
+    return (idx + shift) * d
 
 
 def extremum(x: np.ndarray, centre: np.ndarray, half: np.ndarray) -> np.ndarray:
@@ -112,49 +124,50 @@ def extremum(x: np.ndarray, centre: np.ndarray, half: np.ndarray) -> np.ndarray:
     return idx[np.arange(idx.shape[0]), values.argmax(axis=1)]
 
 
-def cycle_lags(x: np.ndarray, centre: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cycle_lags(x: np.ndarray, squares: np.ndarray, centre: np.ndarray,
+               period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each centre (index into `x`), the lag in [0.8, 1.25] periods to the best-correlated one-period
-    window, refined by a parabola, and that correlation. All rows in one FFT; no wrap-around since the FFT is
-    at least as long as the searched segment.
+    window, refined by a parabola, and that correlation. `squares` is the running sum of x**2 (squares[0] = 0)
+    for the windows' energies. All rows in one FFT; no wrap-around since the FFT is at least as long as the
+    searched segment.
     """
     c = np.rint(centre).astype(np.int64)
     width = np.rint(period).astype(np.int64) + 1
     lag_lo = np.ceil(SEARCH_LOW * period).astype(np.int64)
-    lag_hi = np.floor(SEARCH_HIGH * period).astype(np.int64)
-    span = lag_hi - lag_lo + 1
-    w_max, seg_len = int(width.max()), int((span + width).max())
+    span = np.floor(SEARCH_HIGH * period).astype(np.int64) - lag_lo + 1
+    w_max, s_max = int(width.max()), int(span.max())
+    seg_len = s_max - 1 + w_max
     n = next_fast_len(seg_len, real=True)
     cols = np.arange(seg_len)
     t_start = c - width // 2
-    template = x[np.clip(t_start[:, None] + cols[None, :w_max], 0, x.size - 1)]
-    template[cols[None, :w_max] >= width[:, None]] = 0.0
-    segment = x[np.clip((t_start + lag_lo)[:, None] + cols[None, :], 0, x.size - 1)]
-    dot = irfft(np.conj(rfft(template, n)) * rfft(segment, n), n)[:, :seg_len]
-    energy = np.zeros((segment.shape[0], seg_len + 1))
-    np.cumsum(segment * segment, axis=1, out=energy[:, 1:])
-    rows = np.arange(c.size)[:, None]
-    shifts = cols[None, :]
-    valid = shifts < span[:, None]
-    ends = np.minimum(shifts + width[:, None], seg_len)
-    norm2 = energy[rows, ends] - energy[:, :seg_len]
-    norm1 = energy_of(template)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(valid & (norm2 > 0), dot / np.sqrt(norm1[:, None] * norm2), -1.0)
+    template = x.take(t_start[:, None] + cols[:w_max], mode="clip")
+    template[cols[:w_max] >= width[:, None]] = 0.0
+    s_start = t_start + lag_lo
+    segment = x.take(s_start[:, None] + cols, mode="clip")
+    spectrum = rfft(segment, n)
+    spectrum *= np.conjugate(rfft(template, n))
+    dot = irfft(spectrum, n)[:, :s_max]
+    norm1 = squares.take(t_start + width, mode="clip") - squares.take(t_start, mode="clip")
+    shifted = s_start[:, None] + cols[:s_max]
+    norm2 = squares.take(shifted + width[:, None], mode="clip") - squares.take(shifted, mode="clip")
+    norm2 *= norm1[:, None]
+    np.maximum(norm2, 1e-30, out=norm2)
+    score = dot / np.sqrt(norm2)
+    score[cols[:s_max] >= span[:, None]] = -1.0
     best = score.argmax(axis=1)
-    r = rows[:, 0]
-    inner = (best > 0) & (best < span - 1)
-    b = np.clip(best, 1, seg_len - 2)
-    left, mid, right = score[r, b - 1], score[r, b], score[r, b + 1]
-    denom = left - 2.0 * mid + right
-    with np.errstate(invalid="ignore", divide="ignore"):
-        step = np.where(inner & (denom < 0), 0.5 * (left - right) / denom, 0.0)
-    step = np.clip(step, -0.5, 0.5)
+    rows = np.arange(c.size)
+    around = score[rows[:, None], np.clip(best, 1, s_max - 2)[:, None] + _AROUND]
+    denom = around @ _CURVATURE
+    step = np.zeros(c.size)
+    np.divide(around @ _HALF_SLOPE, denom, out=step, where=(denom < 0) & (best > 0) & (best < span - 1))
+    np.clip(step, -0.5, 0.5, out=step)
     # As Praat's: the distance between the two window centres (the template's rounding cancels).
-    return lag_lo + best + step, score[r, best]
+    return lag_lo + best + step, score[rows, best]
 
 
-def energy_of(rows: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", rows, rows)
+_AROUND = np.array([-1, 0, 1])
+_HALF_SLOPE = np.array([0.5, 0.0, -0.5])
+_CURVATURE = np.array([1.0, -2.0, 1.0])
 
 
 def glottal_marks(x: np.ndarray, offset: int, slot_start: np.ndarray, slot_period: np.ndarray, hop: int,
@@ -166,20 +179,19 @@ def glottal_marks(x: np.ndarray, offset: int, slot_start: np.ndarray, slot_perio
     passes None otherwise); the result's chain describes the last stretch's end.
     """
     first, last = int(slot_start[0]), int(slot_start[-1]) + hop
-    reach = hop + int(2 * slot_period.max()) + 2  # a chained mark lies up to one slot before the first
-    lo, hi = max(first - reach, offset), min(last + reach, offset + x.size)
-    grid = np.arange(first - -(-(first - lo) // hop) * hop, hi, hop)
-    # Period per sample over [lo, hi): voiced slots carry their own, others the nearest voiced slot's.
+    # A chained mark lies up to one slot before the first; windows reach two periods beyond the slots. The
+    # region is whole slots on the hop grid (`offset` is on it too).
+    reach = hop * (1 + -(-int(2 * slot_period.max() + 2) // hop))
+    lo = max(first - reach, offset)
+    hi = lo + hop * ((min(last + reach, offset + x.size) - lo) // hop)
+    grid = np.arange(lo, hi, hop)
+    # Period per slot over [lo, hi): voiced slots carry their own, others the nearest earlier voiced slot's
+    # (the first one's before it).
     slot_of = np.searchsorted(slot_start, grid, side="right") - 1
     exact = (slot_of >= 0) & (slot_start[np.maximum(slot_of, 0)] == grid)
-    period_grid = slot_period[np.clip(np.where(slot_of >= 0, slot_of, 0), 0, slot_period.size - 1)]
-    per_sample = np.repeat(period_grid, hop)
-    voiced_sample = np.repeat(exact, hop)
-    begin = lo - int(grid[0])
+    period_grid = slot_period[np.maximum(slot_of, 0)]
     seg = x[lo - offset: hi - offset]
-    period = per_sample[begin: begin + seg.size]
-    voiced = voiced_sample[begin: begin + seg.size]
-    coarse = coarse_marks(seg, period, voiced)  # indices into seg
+    coarse = coarse_marks(seg, period_grid, exact, hop)  # indices into seg
     # Stretch of each coarse mark: slots that follow one another without a gap form one stretch.
     new_stretch = np.empty(slot_start.size, dtype=bool)
     new_stretch[0] = True
@@ -189,7 +201,7 @@ def glottal_marks(x: np.ndarray, offset: int, slot_start: np.ndarray, slot_perio
         return MarkResult(np.zeros(0), None)
     slot_idx = np.searchsorted(slot_start, coarse + lo, side="right") - 1
     stretch = stretch_of_slot[slot_idx]
-    p = period[np.rint(coarse).astype(np.int64)]
+    p = period_grid[(coarse // hop).astype(np.int64)]
     continuing = chain is not None
     if continuing:
         # The last coarse mark of the previous call opens this call's first stretch (dropping any duplicate
@@ -215,7 +227,9 @@ def glottal_marks(x: np.ndarray, offset: int, slot_start: np.ndarray, slot_perio
     lags = np.zeros(coarse.size)
     strong = np.ones(coarse.size, dtype=bool)
     if pair.size:
-        lag, corr = cycle_lags(seg, centre[pair], p[pair])
+        squares = np.zeros(seg.size + 1)
+        np.cumsum(seg * seg, out=squares[1:])
+        lag, corr = cycle_lags(seg, squares, centre[pair], p[pair])
         lags[pair + 1] = lag
         strong[pair + 1] = corr > MIN_CORRELATION
     # Marks: the running sum of each stretch's lags, through its anchor.

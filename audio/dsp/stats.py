@@ -99,13 +99,12 @@ class PitchHistogram:
             return
         self.add_semitones(hz_to_semitones(f0_hz))
 
-    def add_semitones(self, semitones: np.ndarray) -> None:
+    def add_semitones(self, semitones: np.ndarray | list[float]) -> None:
         """The same from semitones re 100 Hz (`hz_to_semitones`), which the analyzer has computed anyway."""
-        cents = 100.0 * (np.asarray(semitones, dtype=np.float64) - self._LOW_ST)
-        idx = np.clip((cents / self.CENTS_PER_BIN).astype(np.int64), 0, self.BINS - 1)
-        counts = self.counts
-        for i in idx.tolist():
-            counts[i] += 1
+        values = semitones.tolist() if isinstance(semitones, np.ndarray) else semitones
+        counts, low, per_bin, top = self.counts, self._LOW_ST, 100.0 / self.CENTS_PER_BIN, self.BINS - 1
+        for st in values:
+            counts[min(max(int((st - low) * per_bin), 0), top)] += 1
 
     @property
     def total(self) -> int:

@@ -62,15 +62,27 @@ class EnergyVad:
 
     def push(self, energy_db: float, position: int) -> bool:
         """One block starting at sample `position`; returns whether it is (confirmed or provisional) speech."""
-        return self.push_many([energy_db], position)[0]
+        return self._steps([energy_db], position)[0]
 
     def push_many(self, levels: list[float], position: int) -> list[bool]:
-        """Consecutive blocks from sample `position` on: one plain-Python pass (a block's 16 levels cost less
-        this way than as 16 calls or as NumPy calls on 16 values)."""
+        """Consecutive blocks from sample `position` on, in plain Python (16 levels per analyzer block cost less
+        this way than as NumPy calls). Runs that cannot change anything (steady speech or steady silence before
+        the next floor update) take a shortcut with the same result as the step-by-step rules."""
+        out: list[bool] = []
+        done = 0
+        if self._minima:
+            steady = min(len(levels), FLOOR_SUBWINDOW_BLOCKS - self._sub_count - 1)
+            if steady > 0 and self._steady(levels[:steady]):
+                out = [self.active] * steady
+                done = steady
+        return out + self._steps(levels[done:], position + done * self.block)
+
+    def _steps(self, levels: list[float], position: int) -> list[bool]:
+        """The rules, one block at a time."""
+        out = []
         block = self.block
         min_speech = MIN_SPEECH_S * self.sample_rate
         onset, offset = self._thresholds()
-        out = []
         for level in levels:
             if level > DIGITAL_SILENCE_DBFS:
                 self._sub_values.append(level)
@@ -94,6 +106,16 @@ class EnergyVad:
             out.append(self.active)
             position += block
         return out
+
+    def _steady(self, levels: list[float]) -> bool:
+        """Take these levels in one step if none of them can move the state (the floor is fixed meanwhile)."""
+        onset, offset = self._thresholds()
+        if not ((self.active and self.in_speech and min(levels) >= offset)
+                or (not self.active and max(levels) <= onset)):
+            return False
+        self._sub_values.extend(v for v in levels if v > DIGITAL_SILENCE_DBFS)
+        self._sub_count += len(levels)
+        return True
 
     def _thresholds(self) -> tuple[float, float]:
         return (max(self.floor_db + ONSET_DB, ABSOLUTE_MIN_DBFS),

@@ -80,28 +80,20 @@ def _frames_view(x: np.ndarray, start: int, count: int, hop: int, length: int) -
 class YinTracker:
     """Batched YIN with its own scratch arrays: one per stream (they are not shared between threads).
 
-    On the live path a block's 8 frames cost a few dozen NumPy calls and three FFTs, so both are kept few and
-    small. For frames one hop apart whose window is a whole number of hops (the analyzer's 512 = 2 x 256), the
-    cross term of frame k is the sum of those of its window's hop-long pieces, and each piece is shared by two
-    frames: 9 pieces correlated through 480-point FFTs instead of 8 windows through 768-point ones. Pieces and
-    their spans go through one real FFT as rows of one zero-padded float32 array, the pieces pre-scaled by -2 so
-    the inverse gives -2 x cross directly; the energies of overlapping frames come from one running sum of
-    squares; the dip search is a single mask.
+    On the live path a block's 8 frames cost a few dozen NumPy calls and two FFT calls, and on this 2-core
+    machine each call's fixed cost is most of the time, so calls are kept few: the frames and their heads go
+    through one real FFT as rows of one zero-padded float32 array, the heads pre-scaled by -2 so the inverse
+    gives -2 x cross directly; the energies of overlapping frames come from one running sum of squares; the dip
+    search is a single mask. (Splitting the windows into shared hop-long pieces, 9 x 480-point FFTs instead of
+    8 x 768, measured slower: the extra copies and adds cost more than the smaller transforms save.)
     """
 
-    def __init__(self, config: YinConfig, max_frames: int = 8, hop: int = 256) -> None:
+    def __init__(self, config: YinConfig, max_frames: int = 8) -> None:
         self.config = config
         self.plan = _plan(config)
         self.max_frames = max_frames
-        self.hop = hop
-        plan = self.plan
-        self._pieces = plan.window // hop if plan.window % hop == 0 else 0
-        self._piece_span = hop + plan.lags - 1
-        self._piece_n = next_fast_len(self._piece_span, real=True)
-        rows = max_frames + self._pieces - 1
-        # Rows [0, r) hold the pieces' spans, rows [r, 2r) the pieces; the zero tails are never written.
-        self._piece_stack = np.zeros((2 * rows, self._piece_n), dtype=np.float32)
-        self._stack = np.zeros((2 * max_frames, plan.n), dtype=np.float32)
+        # Rows [0, max) hold frames, rows [max, 2 max) their first W samples; the zero tails are never written.
+        self._stack = np.zeros((2 * max_frames, self.plan.n), dtype=np.float32)
         self._rows = np.arange(max_frames)
 
     def hops(self, x: np.ndarray, start: int, count: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +105,6 @@ class YinTracker:
         np.cumsum(span * span, out=squares[1:])
         windowed = squares[plan.window:] - squares[:-plan.window]  # energy of x[m:m+W] for every m
         energy = _frames_view(windowed, 0, count, hop, plan.lags)
-        if hop == self.hop and self._pieces:
-            return self._decide(self._pieced_cross(span, count), energy, count)
         frames = _frames_view(span, 0, count, hop, plan.frame_length)
         return self._decide(self._cross(frames), energy, count)
 
@@ -144,29 +134,6 @@ class YinTracker:
         np.conjugate(head, out=head)
         head *= spec[:count]
         return irfft(head, plan.n)[:, :plan.lags]
-
-    def _pieced_cross(self, span: np.ndarray, count: int) -> np.ndarray:
-        """-2 x cross(tau) per frame from the hop-long pieces of the windows (see the class docstring)."""
-        plan, hop = self.plan, self.hop
-        pieces = count + self._pieces - 1
-        r = self.max_frames + self._pieces - 1
-        stack = self._piece_stack
-        # Piece i is span[i*hop : (i+1)*hop]; its correlation reaches lags - 1 samples beyond it.
-        reach = np.zeros(pieces * hop + plan.lags - 1)
-        reach[:min(reach.size, span.size)] = span[:reach.size]
-        np.copyto(stack[:pieces, :self._piece_span], _frames_view(reach, 0, pieces, hop, self._piece_span),
-                  casting="same_kind")
-        np.multiply(span[:pieces * hop].reshape(pieces, hop), -2.0, out=stack[r:r + pieces, :hop],
-                    casting="same_kind")
-        spec = rfft(stack)
-        head = spec[r:r + pieces]
-        np.conjugate(head, out=head)
-        head *= spec[:pieces]
-        per_piece = irfft(head, self._piece_n)[:, :plan.lags]
-        cross = per_piece[:count].copy()
-        for j in range(1, self._pieces):
-            cross += per_piece[j:j + count]
-        return cross
 
     def _decide(self, minus_2_cross: np.ndarray, energy: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
         """`energy[k, tau]` = energy of frame k's samples [tau, tau + W) for tau < lags."""

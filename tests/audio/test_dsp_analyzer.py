@@ -175,3 +175,34 @@ def test_ten_minute_stream_keeps_buffers_bounded():
     assert result["duration_s"] == pytest.approx(total / 32000, abs=0.01)
     assert CONTOUR_POINTS // 2 <= len(result["contour"]["t"]) <= CONTOUR_POINTS
     assert result["pause_count"] == pytest.approx(2 * total / len(block) - 1, abs=1)
+
+
+def test_deferred_mark_passes_do_not_depend_on_chunking():
+    # 3 s of unbroken voicing: several mark passes (one per MARK_BATCH), each continuing the previous chain.
+    pcm = to_pcm16(np.concatenate([silence(0.2), vowel(140, 3.0, seed=5), silence(0.3)]))
+    reference = analyze(pcm, 4096)
+    assert reference["glottal_marks"] == pytest.approx(3.0 * 140, rel=0.03)
+    assert analyze(pcm, 32000) == reference
+    assert analyze(pcm, [1, 5001, 4095]) == reference
+
+
+def test_short_answer_gets_its_marks_at_finish():
+    # Shorter than one mark batch: nothing is analysed for jitter until finish() flushes the pending slots.
+    analyzer = StreamingAnalyzer(sample_rate=SR)
+    analyzer.feed(to_pcm16(vowel(150, 0.4)))
+    assert analyzer.perturbation.mark_count == 0
+    result = analyzer.finish()
+    assert result["glottal_marks"] == pytest.approx(0.4 * 150, abs=4)
+    assert result["jitter_local"] is not None and result["jitter_local"] < 0.01
+
+
+def test_snapshot_is_current_while_marks_wait():
+    low, high = vowel(110, 1.0, seed=1), vowel(220, 1.0, seed=2)
+    analyzer = StreamingAnalyzer(sample_rate=SR)
+    pcm = to_pcm16(np.concatenate([low, high]))
+    half = len(pcm) // 2
+    analyzer.feed(pcm[:half])
+    assert analyzer.snapshot()["pitch_hz"] == pytest.approx(110, rel=0.03)
+    analyzer.feed(pcm[half:half + 8192])  # 256 ms into the higher vowel
+    snap = analyzer.snapshot()
+    assert snap["voiced"] and snap["pitch_hz"] == pytest.approx(220, rel=0.03)

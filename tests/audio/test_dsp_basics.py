@@ -107,3 +107,27 @@ def test_pitch_histogram_quantiles_within_bin_error():
     for q in (0.05, 0.5, 0.95):
         cents = 1200 * np.log2(hist.quantile_hz(q) / np.quantile(f0, q))
         assert abs(cents) < 5.0
+
+
+def test_vad_block_shortcut_matches_step_by_step():
+    # push_many takes steady runs in one step; the outcome must equal pushing the same levels one at a time.
+    from audio.dsp import EnergyVad
+
+    rng = np.random.default_rng(4)
+    levels: list[float] = []
+    for _ in range(40):  # alternating steady speech, silence and jittery stretches of random length
+        kind = rng.integers(3)
+        n = int(rng.integers(3, 60))
+        base = (-25.0, -62.0, -45.0)[kind]
+        spread = (2.0, 1.0, 12.0)[kind]
+        levels += list(base + spread * rng.standard_normal(n))
+    levels += [-120.0] * 20
+    one, many = EnergyVad(sample_rate=SR, block=128), EnergyVad(sample_rate=SR, block=128)
+    stepped = [one.push(level, 128 * i) for i, level in enumerate(levels)]
+    batched = []
+    for i in range(0, len(levels), 16):
+        batched += many.push_many(levels[i:i + 16], 128 * i)
+    assert batched == stepped
+    assert (many.pause_count, many.pauses, many.floor_db) == (one.pause_count, one.pauses, one.floor_db)
+    assert many.speaking_samples(128 * len(levels)) == one.speaking_samples(128 * len(levels))
+    assert one.pause_count > 3

@@ -3,14 +3,15 @@ speech.
 
 Synthetic vowels: Rosenberg glottal pulses whose closure instants carry Gaussian period perturbation and whose
 amplitudes carry Gaussian amplitude perturbation, through three formant resonators. The issue asks for values
-that rise with the perturbation and lie within 25 % of Praat's; measured ratios ours/Praat at 100-150 Hz were
-0.9-1.1 for jitter up to 2 % (0.74 at 3 % and 150 Hz) and 0.95-1.1 for shimmer.
+that rise with the perturbation and lie within 25 % of Praat's. Measured ours/Praat (audio/dsp/marks.py:
+correlation windows centred on the cycles' largest extremum, Praat's 0.8-1.25 period search): jitter 0.99-1.01
+up to 1 % at 100, 150 and 220 Hz, 0.93-1.01 at 2 %, 0.85-0.97 at 3 %; shimmer 0.996-1.003 at 3-12 %.
 
-Real speech: our glottal marks are smoothed peaks refined by cycle-to-cycle correlation, Praat's come from its
-sequential cc search plus its own voicing decisions, so the two differ on irregular stretches (phrase ends, creak).
-Measured ours/Praat on harvard_spk1_1..5: jitter 1.1-2.05, shimmer 1.09-1.35; jfk.wav (a noisy, reverberant
-1961 recording) reads jitter 2.65x, shimmer 0.92x. The tolerances below are those measured ranges plus a margin:
-they catch a broken mark tracker (raw peak picking read 3-8x) without pretending to an agreement we lack.
+Real speech: our marks follow Praat's method but our voicing is YIN's, so the two differ on irregular stretches
+(phrase ends, creak). Measured ours/Praat on harvard_spk1_1..5: jitter 0.99-1.56, shimmer 0.94-1.24; jfk.wav
+(a noisy, reverberant 1961 recording) jitter 1.34, shimmer 0.98. The bounds below are those ranges plus a
+margin: they catch a broken mark tracker (raw peak picking read 3-8x; windows centred off the extremum read up
+to 2.6x jitter and 0.5x shimmer) without pretending to an agreement we lack.
 """
 
 from __future__ import annotations
@@ -70,23 +71,22 @@ def ours(pcm: bytes) -> dict:
     return analyzer.finish()
 
 
-@pytest.mark.parametrize("f0", [100, 150])
+@pytest.mark.parametrize("f0", [100, 150, 220])
 def test_jitter_tracks_period_perturbation_like_praat(f0):
     measured = []
     for level in (0.005, 0.01, 0.02, 0.03):
         x = perturbed_vowel(f0, 2.0, jitter=level, seed=int(level * 1000))
         result = ours(to_pcm16(x))
         reference, _, _ = praat(np.frombuffer(to_pcm16(x), "<i2") / 32768.0)
-        # Up to 2 % (twice Praat's pathology threshold of 1.04 %) within 25 %; at 3 % and 150 Hz the
-        # correlation windows, which straddle neighbouring cycles, read ~0.74x Praat: still rising, checked below.
-        tolerance = 0.25 if level <= 0.02 else 0.35
+        # Within 2 % up to 1 % jitter (Praat's pathology threshold is 1.04 %), within 20 % up to 3 %.
+        tolerance = 0.02 if level <= 0.01 else 0.2
         assert result["jitter_local"] == pytest.approx(reference, rel=tolerance), (f0, level)
         measured.append(result["jitter_local"])
     assert measured == sorted(measured)  # monotone in the perturbation
     assert measured[-1] > 4 * measured[0]
 
 
-@pytest.mark.parametrize("f0", [100, 150])
+@pytest.mark.parametrize("f0", [100, 150, 220])
 def test_shimmer_tracks_amplitude_perturbation_like_praat(f0):
     measured = []
     for level in (0.03, 0.06, 0.12):
@@ -94,7 +94,7 @@ def test_shimmer_tracks_amplitude_perturbation_like_praat(f0):
         pcm = to_pcm16(x)
         result = ours(pcm)
         _, reference, _ = praat(np.frombuffer(pcm, "<i2") / 32768.0)
-        assert result["shimmer_local"] == pytest.approx(reference, rel=0.25), (f0, level)
+        assert result["shimmer_local"] == pytest.approx(reference, rel=0.03), (f0, level)
         # Amplitude perturbation alone must not read as period jitter (smoothed peaks alone leaked it).
         assert result["jitter_local"] < 0.003
         measured.append(result["shimmer_local"])
@@ -104,7 +104,8 @@ def test_shimmer_tracks_amplitude_perturbation_like_praat(f0):
 def test_a_clean_vowel_has_near_zero_perturbation():
     result = ours(to_pcm16(perturbed_vowel(120, 2.0)))
     assert result["jitter_local"] < 0.002 and result["shimmer_local"] < 0.01
-    assert result["glottal_marks"] == pytest.approx(2.0 * 120, rel=0.1)
+    # One mark per cycle, also where the deferred mark passes meet (no duplicate, no gap).
+    assert result["glottal_marks"] == pytest.approx(2.0 * 120, abs=3)
 
 
 @pytest.mark.parametrize("name", ["harvard_spk1_1.wav", "harvard_spk1_2.wav", "harvard_spk1_3.wav",
@@ -115,6 +116,5 @@ def test_real_speech_against_praat(speech_dir, name):
     jitter, shimmer, median = praat(np.frombuffer(pcm, "<i2") / 32768.0)
     cents = 1200 * np.log2(result["pitch_median_hz"] / median)
     assert abs(cents) < 50, cents  # the issue's bar; measured 0-17 cents
-    jitter_limit = 3.5 if name == "jfk.wav" else 2.5
-    assert 0.8 <= result["jitter_local"] / jitter <= jitter_limit
-    assert 0.75 <= result["shimmer_local"] / shimmer <= 1.8
+    assert 0.8 <= result["jitter_local"] / jitter <= 1.8
+    assert 0.8 <= result["shimmer_local"] / shimmer <= 1.4

@@ -71,3 +71,20 @@ def test_noise_has_low_confidence():
 def test_short_frames_are_refused():
     with pytest.raises(ValueError):
         yin(np.zeros((2, 100)), CONFIG)
+
+
+def test_streaming_tracker_matches_the_reference_difference_function():
+    # The live path (frames as views, shared energies, float32 cross term) against the plain float64 form.
+    from audio.dsp.yin import YinTracker, cmnd
+
+    x = tone(173, "vowel", 20.0)
+    tracker = YinTracker(CONFIG)
+    f0, aperiodicity = tracker.hops(x, 1000, 8, 256)
+    frames = np.stack([x[1000 + k * 256: 1000 + k * 256 + CONFIG.frame_length] for k in range(8)])
+    ref_f0, ref_aperiodicity = yin(frames, CONFIG)
+    np.testing.assert_allclose(f0, ref_f0, rtol=1e-5)
+    np.testing.assert_allclose(aperiodicity, ref_aperiodicity, atol=1e-5)
+    _, norm = cmnd(frames, CONFIG)
+    np.testing.assert_allclose(aperiodicity, norm[np.arange(8), np.rint(SR / f0).astype(int)], atol=0.05)
+    with pytest.raises(ValueError):
+        tracker.hops(x, x.size - 100, 8, 256)  # frames beyond the signal

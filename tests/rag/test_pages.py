@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import JobDescription, Resume
+from tests.fakes.gemini_server import gemini_fake, gemini_server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -122,3 +123,21 @@ def test_job_description_too_short_is_refused(candidate_client):
 def test_pages_need_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_tutor_with_gemini_phrases_the_answer_from_the_bank_sources(candidate_client, gemini_fake):  # noqa: F811
+    gemini_fake.reset(payload={"answer": "An index is a sorted structure the database keeps beside the table.",
+                               "key_points": ["Indexes trade write cost for read speed"]})
+    candidate_client.post(reverse("rag:tutor"), {"question": "What does a database index do?"})
+    page = candidate_client.get(reverse("rag:tutor")).content.decode()
+    assert "engine: gemini" in page and "sorted structure the database keeps" in page
+    prompt = gemini_fake.requests[0]["body"]["contents"][0]["parts"][0]["text"]
+    assert "What does a database index do?" in prompt and "Reference material" in prompt
+
+
+@pytest.mark.parametrize("mode", ["500", "invalid_json", "slow"])
+def test_tutor_falls_back_offline_when_gemini_fails(candidate_client, gemini_fake, mode):  # noqa: F811
+    gemini_fake.reset(mode=mode)
+    candidate_client.post(reverse("rag:tutor"), {"question": "What does a database index do?"})
+    page = candidate_client.get(reverse("rag:tutor")).content.decode()
+    assert "engine: offline" in page and "Sources (3)" in page
