@@ -140,7 +140,8 @@ def mastery_apply_answer(*, answer_id: int) -> list[MasteryEvent]:
     from sessions.models import Answer
 
     with transaction.atomic():
-        answer = (Answer.objects.select_for_update().select_related("question", "question__topic",
+        # of=("self",): lock only the answer row; PostgreSQL refuses FOR UPDATE on the outer join to a null subtopic.
+        answer = (Answer.objects.select_for_update(of=("self",)).select_related("question", "question__topic",
                                                                      "question__subtopic", "user")
                   .filter(pk=answer_id).first())
         if answer is None:

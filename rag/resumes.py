@@ -217,6 +217,8 @@ def _entries(section_text: str) -> list[_Entry]:
     """Entries of a section: a non-bullet line starts one, bullet lines (and wrapped lines) belong to it."""
     entries: list[_Entry] = []
     for line in section_text.split("\n"):
+        if not line.strip():
+            continue
         if _BULLET_RE.match(line) and entries:
             entries[-1].lines.append(_BULLET_RE.sub("", line))
         elif _BULLET_RE.match(line):

@@ -32,7 +32,8 @@ def answer_finalize(*, answer_id: int) -> Answer:
     from sessions.services import question_insert_after
 
     with transaction.atomic():
-        answer = Answer.objects.select_for_update().select_related("question", "question__session").get(pk=answer_id)
+        answer = (Answer.objects.select_for_update(of=("self",))
+                  .select_related("question", "question__session")).get(pk=answer_id)
         first_time = answer.scored_at is None
         decision = followup_decide(answer=answer)
         if first_time and decision.question_fields and answer.question.session.is_open:

@@ -132,7 +132,8 @@ def answer_feedback_generate(*, answer_id: int, force: bool = False) -> Answer:
     Answer.objects.filter(pk=answer_id).update(progress="feedback")
     stored = feedback_compose(inp=coach_input_from_answer(answer))
     with transaction.atomic():
-        answer = Answer.objects.select_for_update().select_related("question", "question__topic").get(pk=answer_id)
+        answer = (Answer.objects.select_for_update(of=("self",))
+                  .select_related("question", "question__topic")).get(pk=answer_id)
         if answer.feedback and answer.feedback_engine and not force:
             return answer  # a concurrent run stored it first
         answer.feedback = stored.model_dump(mode="json")

@@ -54,3 +54,18 @@ def test_missing_and_unreadable_files_exit_2(tmp_path):
     with pytest.raises(CommandError) as unreadable:
         run(str(garbage))
     assert unreadable.value.returncode == 2
+
+
+@pytest.mark.slow
+def test_transcribe_adds_words_pace_and_fillers_for_any_format(speech_dir, tmp_path):
+    """jfk.wav re-encoded as 44.1 kHz FLAC: decoded once, measured and transcribed from the same samples."""
+    data, rate = soundfile.read(str(speech_dir / "jfk.wav"))
+    from scipy.signal import resample_poly
+
+    path = tmp_path / "jfk.flac"
+    soundfile.write(path, resample_poly(data, 441, 160), 44100)
+    report = json.loads(run(str(path), "--json", "--transcribe"))
+    assert "country" in report["transcript"].lower()
+    assert report["engine"] == "whisper-tiny.en" and report["words"][0]["start"] < report["words"][-1]["end"]
+    assert 60 < report["wpm"] < 250 and report["articulation_wpm"] >= report["wpm"]
+    assert report["duration_s"] == pytest.approx(len(data) / rate, abs=0.05)

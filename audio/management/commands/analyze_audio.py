@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audio.dsp.files import AudioReadError, analyze_file, flat_report
+from audio.dsp.files import AudioReadError, analyze_pcm, flat_report, load_mono_16k, to_pcm16
 
 LABELS = [
     ("duration_s", "Duration", "s"), ("speaking_time_s", "Speaking time", "s"), ("voiced_ratio", "Voiced", ""),
@@ -33,11 +33,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         try:
-            report = flat_report(analyze_file(path))
+            pcm = to_pcm16(load_mono_16k(path))
         except AudioReadError as exc:
             raise CommandError(str(exc), returncode=2) from exc
+        aggregates = analyze_pcm(pcm)
+        report = flat_report(aggregates)
         if options["transcribe"]:
-            report["transcript"] = self._transcribe(path)
+            report.update(self._transcribe(pcm, aggregates))
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
@@ -46,12 +48,23 @@ class Command(BaseCommand):
             shown = "-" if value is None else f"{value} {unit}".strip()
             self.stdout.write(f"{label:<22} {shown}")
         if options["transcribe"]:
-            self.stdout.write(f"{'Transcript':<22} {report['transcript'] or '-'}")
+            for key, label in (("wpm", "Pace (words/min)"), ("articulation_wpm", "Articulation rate"),
+                               ("filler_count", "Fillers")):
+                self.stdout.write(f"{label:<22} {'-' if report.get(key) is None else report[key]}")
+            self.stdout.write(f"{'Transcript':<22} {report.get('transcript') or '-'}")
 
-    def _transcribe(self, path: Path) -> str | None:
-        try:
-            from audio.transcription.whisper_local import transcribe_file
-        except ImportError as exc:
-            self.stderr.write(f"transcription unavailable ({exc}); measuring the signal only")
-            return None
-        return transcribe_file(path).text
+    def _transcribe(self, pcm: bytes, aggregates: dict[str, Any]) -> dict[str, Any]:
+        """Words, pace and fillers, with the pauses the analyzer found aligned to the words."""
+        import tempfile
+
+        from audio.transcription.report import file_transcript_report
+
+        # Any input format was decoded to 16 kHz mono above; whisper reads that same audio as raw PCM.
+        with tempfile.NamedTemporaryFile(suffix=".pcm") as handle:
+            handle.write(pcm)
+            handle.flush()
+            words = file_transcript_report(Path(handle.name), duration_s=aggregates["duration_s"],
+                                           speaking_time_s=aggregates["speaking_time_s"],
+                                           pauses=aggregates["pauses"])
+        return {key: words[key] for key in ("transcript", "wpm", "articulation_wpm", "filler_count", "fillers",
+                                            "hedges", "engine", "words")}
