@@ -109,7 +109,30 @@ def cmd_test(args: argparse.Namespace) -> None:
         env.pop(var, None)
     pytest = [str(PY), "-m", "pytest", *args.pytest_args]
     result = subprocess.run(pytest, cwd=ROOT, env=env)
-    sys.exit(result.returncode)
+    if result.returncode != 0 or args.pytest_args:
+        sys.exit(result.returncode)
+    sys.exit(postgres_pass(env))
+
+
+# The database-heavy suites run a second time on PostgreSQL: row locks, constraints and JSON queries behave
+# differently there (SQLite accepted a FOR UPDATE across an outer join that PostgreSQL refuses).
+POSTGRES_SUITES = ["tests/accounts", "tests/sessions", "tests/mastery", "tests/api", "tests/cohorts",
+                   "tests/foundation/test_admin.py", "tests/rag/test_bank_loader.py"]
+
+
+def postgres_pass(env: dict[str, str]) -> int:
+    url = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+    if port_free("127.0.0.1", 5432):
+        message = f"PostgreSQL is not reachable at {url}: the PostgreSQL pass is skipped"
+        if os.environ.get("CI"):
+            say(message + " (required under CI)")
+            return 1
+        say(message)
+        return 0
+    say("second pass of the database-heavy suites on PostgreSQL")
+    pg_env = {**env, "DATABASE_URL": url, "DEBUG": "1"}
+    command = [str(PY), "-m", "pytest", "-q", "-m", "not slow and not browser and not distributed", *POSTGRES_SUITES]
+    return subprocess.run(command, cwd=ROOT, env=pg_env).returncode
 
 
 def cmd_setup(args: argparse.Namespace) -> None:

@@ -22,7 +22,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
-_OUTAGE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError)
+_OUTAGE = (RedisConnectionError, ConnectionError, OSError)
 _MAX_BACKOFF_S = 2.0
 
 
@@ -32,6 +32,10 @@ class RedisChannelLayer(_BaseRedisChannelLayer):
         while True:
             try:
                 return await super().receive_single(channel)
+            except RedisTimeoutError:
+                # After a reconnect redis-py may time a blocking pop out instead of returning nothing: an empty
+                # poll, not an outage; the message (if any) is still in Redis for the next pop.
+                continue
             except _OUTAGE as exc:
                 # Cancellation (the socket closing) is a BaseException and still ends the wait at once.
                 log.warning("channel layer: Redis unreachable (%s); retrying in %.1f s", exc, delay)
