@@ -87,7 +87,7 @@ def port_free(host: str, port: int) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> None:
     ensure_venv(dev=False)
-    (ROOT / "var").mkdir(exist_ok=True)
+    Path(os.environ.get("VAR_DIR", ROOT / "var")).mkdir(parents=True, exist_ok=True)
     prepare_app()
     if args.demo_admin:
         manage("ensure_demo_users")

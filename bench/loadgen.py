@@ -5,8 +5,9 @@ real-time pace through whole answers, against the embedded default or the distri
     .venv/bin/python bench/loadgen.py --streams 100 --mode distributed --daphne 2  # PostgreSQL + Redis + workers
     .venv/bin/python bench/loadgen.py --streams 4 --captions local                # with live local captions
 
-Reports frame-to-metric latency (p50/p95/p99: from sending a frame to the first `metrics` event that counts its
-bytes), caption latency (from the moment the audio of a caption's last word was sent to the caption's arrival),
+Reports frame-to-metric latency (p50/p95/p99: from sending the newest frame a `metrics` event counts to that
+event's arrival, i.e. the server's processing delay), frame staleness (every frame until the first metric that
+counts it, which adds the server's deliberate 5-per-second metrics pacing), caption latency (from the moment the audio of a caption's last word was sent to the caption's arrival),
 errors, and the server processes' CPU and memory. Every request goes to 127.0.0.1 only and the run is bounded in
 time. The server is started and stopped by this script.
 """
@@ -82,6 +83,8 @@ def load_speech(seconds: float) -> bytes:
 @dataclass
 class ClientStats:
     metric_latencies_ms: list[float] = field(default_factory=list)
+    metric_staleness_ms: list[float] = field(default_factory=list)
+    metric_times: list[float] = field(default_factory=list)  # monotonic send time of each latency sample
     caption_latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     frames: int = 0
@@ -114,10 +117,17 @@ async def run_client(url: str, cookie: str, question_id: int, pcm: bytes, stats:
                     kind = event.get("type")
                     if kind == "metrics":
                         received = event.get("received_bytes", 0)
-                        # Every frame this event counts for the first time contributes one latency sample.
+                        # Staleness: every frame this event counts for the first time, including the wait for the
+                        # server's metrics pacing (AUDIO_METRICS_PER_SECOND). Latency: the newest frame it counts,
+                        # i.e. how long the server took to turn that frame into a metric.
+                        newest = None
                         while metric_index < len(sent_at) and sent_at[metric_index][0] <= received:
-                            stats.metric_latencies_ms.append((now - sent_at[metric_index][1]) * 1000)
+                            newest = sent_at[metric_index][1]
+                            stats.metric_staleness_ms.append((now - newest) * 1000)
                             metric_index += 1
+                        if newest is not None:
+                            stats.metric_latencies_ms.append((now - newest) * 1000)
+                            stats.metric_times.append(newest)
                     elif kind in ("transcript.final", "transcript.partial") and event.get("words"):
                         spoken_end = stream_start + float(event["words"][-1]["end"])
                         stats.caption_latencies_ms.append((now - spoken_end) * 1000)
@@ -215,6 +225,14 @@ async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: dict[st
     stop.set()
     await sampler_task
     metric = [v for s in stats for v in s.metric_latencies_ms]
+    staleness = [v for s in stats for v in s.metric_staleness_ms]
+    # The latency over the run, second by second: shows whether slow samples come from connecting, the steady
+    # state, or the end (answers ending, pipelines starting).
+    by_second: dict[int, list[float]] = {}
+    for s in stats:
+        for sent, latency in zip(s.metric_times, s.metric_latencies_ms, strict=True):
+            by_second.setdefault(int(sent - started), []).append(latency)
+    profile = {second: round(percentile(values, 95) or 0.0, 1) for second, values in sorted(by_second.items())}
     captions = [v for s in stats for v in s.caption_latencies_ms]
     errors = [e for s in stats for e in s.errors]
     return {
@@ -222,6 +240,9 @@ async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: dict[st
         "frames": sum(s.frames for s in stats), "answers_ended": sum(s.answers_ended for s in stats),
         "metric_ms": {"p50": percentile(metric, 50), "p95": percentile(metric, 95), "p99": percentile(metric, 99),
                       "n": len(metric)},
+        "metric_staleness_ms": {"p50": percentile(staleness, 50), "p95": percentile(staleness, 95),
+                                "p99": percentile(staleness, 99), "n": len(staleness)},
+        "metric_p95_ms_by_second": profile,
         "caption_ms": {"p50": percentile(captions, 50), "p95": percentile(captions, 95), "n": len(captions),
                        "streams_with_captions": sum(1 for s in stats if s.caption_latencies_ms)},
         "errors": len(errors), "error_kinds": sorted(set(errors))[:10],
@@ -256,8 +277,14 @@ def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
         wait_healthy(f"http://127.0.0.1:{port}", timeout=120)
         return asyncio.run(drive([port], clients, pcm, {"daphne": server.pid}, args.ramp))
     finally:
+        # Embedded, the answers' transcription and scoring run inside this process after the streams end; a
+        # shutdown may wait on them, so it gets a grace period and then a kill.
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def start_private_redis(var: Path) -> tuple[subprocess.Popen, str]:
@@ -324,6 +351,9 @@ def main() -> None:
     print(f"{report['mode']} x{report['daphne']} daphne, {report['streams']} streams of {args.seconds:g} s, "
           f"captions {args.captions}")
     print(f"  frame->metric ms  p50 {fmt(m['p50'])}  p95 {fmt(m['p95'])}  p99 {fmt(m['p99'])}  (n={m['n']})")
+    st = report["metric_staleness_ms"]
+    print(f"  frame staleness   p50 {fmt(st['p50'])}  p95 {fmt(st['p95'])}  p99 {fmt(st['p99'])}  "
+          "(every frame until a metric counts it; includes the 5/s metrics pacing)")
     print(f"  caption ms        p50 {fmt(c['p50'])}  p95 {fmt(c['p95'])}  streams with captions "
           f"{c['streams_with_captions']}/{report['streams']}")
     print(f"  answers ended {report['answers_ended']}/{report['streams']}  errors {report['errors']} "

@@ -98,8 +98,10 @@ TEMPLATES = [
 ]
 
 # --- Database --------------------------------------------------------------------------------
+# Everything the embedded default writes (database, media, indexes, collected static) lives under VAR_DIR.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout: the web process and the in-process task pool write concurrently.
@@ -131,7 +133,6 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Files -----------------------------------------------------------------------------------
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -3,8 +3,8 @@
     units      = the answer's sentences (long run-on sentences, e.g. unpunctuated speech, cut into 24-word windows)
     similarity = cosine(answer, reference answer)                     [MiniLM, unit vectors]
     key point  = covered when max over units of match(unit, key point) >= KEY_POINT_THRESHOLD, with that unit as
-                 evidence; match = a weighted mean of the plain cosine and the *centred* cosine (3:1 for centred), where both vectors first
-                 lose their component along the centroid of the question's key points. Plain cosine alone turns
+                 evidence; match = a weighted mean of the plain and the *centred* cosine (3:1 for centred), where
+                 both vectors first lose their component along the centroid of the question's key points. Plain cosine alone turns
                  coverage into topic detection (any sentence on closures sits at 0.6-0.7 against every key point
                  about closures); centred alone loses recall on faithful paraphrases. The mix (CENTRE_WEIGHT) balances
                  precision and recall over the bank calibration and the labelled set (see KEY_POINT_THRESHOLD).
@@ -159,9 +159,75 @@ def embed_answer(answer: str, units: list[str]) -> tuple[np.ndarray, np.ndarray]
     return vectors[:len(units)], vector / (np.linalg.norm(vector) + 1e-12)
 
 
+# Behavioral key points are a rubric ("Quantifies the outcome with a concrete metric"), not facts: measured on the
+# bank's 72 behavioral questions, a model STAR answer matches its own rubric points no better than another story
+# does (median cosine 0.31 vs 0.27), so embedding coverage is noise there. A rubric point is instead checked for
+# the part of the story it asks about: STAR parts by the coach's cue detector (rag/feedback/star.py), numbers and
+# reflection by their own cues; the answer's relevance to the question still gates the score.
+_RUBRIC_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("reflection", re.compile(r"reflect|lesson|learn|differently|takeaway|grow", re.I)),
+    ("number", re.compile(r"quantif|metric|number|measur|concrete (result|outcome)", re.I)),
+    ("result", re.compile(r"result|outcome|impact|resolv|deliver|end(ed)? (up|with)", re.I)),
+    ("task", re.compile(r"\brole\b|responsib|\bown\b|\btask|challenge|stakes|deadline|goal", re.I)),
+    ("situation", re.compile(r"situation|context|background|describes the|sets the scene", re.I)),
+    ("action", re.compile(r"action|steps|\bdid\b|approach|handled|how they|specific", re.I)),
+)
+_REFLECTION_RE = re.compile(r"\b(i|we) (learned|learnt|realised|realized)\b|\blesson\b|\bnext time\b|"
+                            r"\bdo (it|things) differently\b|\btaught me\b|\bsince then\b|\bnow i\b", re.I)
+_NUMBER_RE = re.compile(r"\b\d+(\.\d+)?\s?(%|percent|x|times|hours?|days?|weeks?|months?|users?|people|ms|"
+                        r"seconds?|minutes?|k|million|thousand)?\b|\b(half|double|doubled|tripled|halved)\b", re.I)
+RUBRIC_RELEVANCE_LOW = 0.10
+RUBRIC_RELEVANCE_HIGH = 0.35
+
+
+def rubric_kind(point: str) -> str:
+    return next((kind for kind, pattern in _RUBRIC_KINDS if pattern.search(point)), "action")
+
+
+def rubric_coverage(answer: str, points: list[str]) -> list[tuple[str, str | None]]:
+    """(point, evidence sentence or None) for each behavioral rubric point."""
+    from rag.feedback.star import sentences_split, star_detect
+
+    sentences = sentences_split(answer)
+    star = {p.part: p.quote for p in star_detect(answer).parts if p.present}
+    evidence: dict[str, str | None] = {
+        "reflection": next((s for s in sentences if _REFLECTION_RE.search(s)), None),
+        "number": next((s for s in reversed(sentences) if _NUMBER_RE.search(s)), None),
+        **{part: star.get(part) for part in ("situation", "task", "action", "result")},
+    }
+    return [(point, evidence.get(rubric_kind(point))) for point in points]
+
+
+def rubric_score(*, answer: str, reference_answer: str, key_points: list[str]) -> ContentScore:
+    units = split_units(answer)
+    if not units:
+        return ContentScore(content_score=0.0, similarity=0.0,
+                            key_points_missed=[{"point": p, "similarity": 0.0, "closest": ""} for p in key_points],
+                            details={"reason": "empty answer", "mode": "rubric"})
+    _, vector = embed_answer(answer, units)
+    similarity = float(vector @ embed_cached([reference_answer])[0]) if reference_answer else 0.5
+    covered, missed = [], []
+    for point, sentence in rubric_coverage(answer, key_points):
+        if sentence:
+            covered.append({"point": point, "sentence": sentence, "similarity": 1.0})
+        else:
+            missed.append({"point": point, "similarity": 0.0, "closest": ""})
+    coverage = len(covered) / len(key_points) if key_points else 0.0
+    relevance = _rescale(similarity, RUBRIC_RELEVANCE_LOW, RUBRIC_RELEVANCE_HIGH)
+    quality, parts = quality_factor(answer)
+    score = round(float(np.clip(100.0 * coverage * relevance * quality, 0.0, 100.0)), 1)
+    return ContentScore(content_score=score, similarity=round(similarity, 4), key_points_covered=covered,
+                        key_points_missed=missed, coverage=round(coverage, 4), quality=round(quality, 4),
+                        details={"mode": "rubric", "relevance": round(relevance, 4), **parts, "units": len(units)})
+
+
 def content_score(*, answer: str, reference_answer: str, key_points: list[str],
-                  threshold: float | None = None) -> ContentScore:
-    """Score `answer` against the reference answer and key points (either may be empty; both empty -> 0)."""
+                  threshold: float | None = None, rubric: bool = False) -> ContentScore:
+    """Score `answer` against the reference answer and key points (either may be empty; both empty -> 0).
+    `rubric`: the key points describe what a strong (behavioral) answer contains, not facts it states."""
+    if rubric and key_points:
+        return rubric_score(answer=" ".join((answer or "").split()), reference_answer=reference_answer,
+                            key_points=[p for p in key_points if p and p.strip()])
     answer = " ".join((answer or "").split())
     key_points = [p for p in key_points if p and p.strip()]
     threshold = keypoint_threshold(len(key_points)) if threshold is None else threshold

@@ -192,3 +192,12 @@ def answer_factory(db):  # noqa: ANN001, ANN201
         return Answer.objects.create(question=q, user=user, **fields)
 
     return make
+
+
+@pytest.fixture
+def pipeline_calls(monkeypatch):  # noqa: ANN001, ANN201
+    """Record pipeline enqueues instead of running transcription and scoring (for tests about the socket)."""
+    calls: list[int] = []
+    monkeypatch.setattr("sessions.pipeline.answer_pipeline_enqueue",
+                        lambda *, answer_id, force=False: calls.append(answer_id))
+    return calls

@@ -18,15 +18,6 @@ from tests.helpers import frames, receive_until, speech_with_pauses, to_pcm16
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def pipeline_calls(monkeypatch):
-    """Record pipeline enqueues instead of running transcription and scoring: these tests are about the socket."""
-    calls: list[int] = []
-    monkeypatch.setattr("sessions.pipeline.answer_pipeline_enqueue",
-                        lambda *, answer_id, force=False: calls.append(answer_id))
-    return calls
-
-
 @pytest.fixture(autouse=True)
 def _socket_settings(settings):
     settings.LIVE_CAPTIONS = "off"

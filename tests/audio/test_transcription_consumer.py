@@ -22,14 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 JFK_SCRIPT = script_from_text("And so, my fellow Americans, ask not what your country can do for you.", word_s=0.3)
 
 
-@pytest.fixture
-def pipeline_calls(monkeypatch):
-    calls: list[int] = []
-    monkeypatch.setattr("sessions.pipeline.answer_pipeline_enqueue",
-                        lambda *, answer_id, force=False: calls.append(answer_id))
-    return calls
-
-
 @pytest.fixture(autouse=True)
 def _socket_settings(settings):
     settings.LIVE_CAPTIONS = "auto"
