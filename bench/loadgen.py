@@ -6,10 +6,12 @@ real-time pace through whole answers, against the embedded default or the distri
     .venv/bin/python bench/loadgen.py --streams 4 --captions local                # with live local captions
 
 Reports frame-to-metric latency (p50/p95/p99: from sending the newest frame a `metrics` event counts to that
-event's arrival, i.e. the server's processing delay), frame staleness (every frame until the first metric that
-counts it, which adds the server's deliberate 5-per-second metrics pacing), caption latency (from the moment the audio of a caption's last word was sent to the caption's arrival),
-errors, and the server processes' CPU and memory. Every request goes to 127.0.0.1 only and the run is bounded in
-time. The server is started and stopped by this script.
+event's arrival, i.e. the server's processing delay; over the whole run, in the steady state, and second by
+second), frame staleness (every frame until the first metric that counts it, which adds the server's deliberate
+5-per-second metrics pacing), caption latency (from the moment the audio of a caption's last word was sent to the
+caption's arrival), errors, and the CPU and memory of the web processes and of the workers. Every request goes to
+127.0.0.1 only and the run is bounded in time. The server is started and stopped by this script; the distributed
+mode starts its own redis-server and a throwaway PostgreSQL database. Figures: bench/README.md.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class ClientStats:
     metric_latencies_ms: list[float] = field(default_factory=list)
     metric_staleness_ms: list[float] = field(default_factory=list)
     metric_times: list[float] = field(default_factory=list)  # monotonic send time of each latency sample
+    first_frame_at: float | None = None
+    end_sent_at: float | None = None
     caption_latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     frames: int = 0
@@ -139,7 +143,7 @@ async def run_client(url: str, cookie: str, question_id: int, pcm: bytes, stats:
                         return
 
             reader_task = asyncio.create_task(reader())
-            stream_start = time.monotonic()
+            stream_start = stats.first_frame_at = time.monotonic()
             total = 0
             for i in range(0, len(pcm), FRAME):
                 frame = pcm[i:i + FRAME]
@@ -152,6 +156,7 @@ async def run_client(url: str, cookie: str, question_id: int, pcm: bytes, stats:
                 sent_at.append((total, time.monotonic()))
                 await ws.send(frame)
                 stats.frames += 1
+            stats.end_sent_at = time.monotonic()
             await ws.send(json.dumps({"type": "answer.end"}))
             await asyncio.wait_for(done.wait(), timeout=60)
             reader_task.cancel()
@@ -233,6 +238,15 @@ async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: dict[st
         for sent, latency in zip(s.metric_times, s.metric_latencies_ms, strict=True):
             by_second.setdefault(int(sent - started), []).append(latency)
     profile = {second: round(percentile(values, 95) or 0.0, 1) for second, values in sorted(by_second.items())}
+    # Steady state: every stream connected and streaming (from 1 s after the last one started to the first
+    # `answer.end`), without the connect burst and the end, when all answers finish within the ramp's seconds.
+    starts = [s.first_frame_at for s in stats if s.first_frame_at is not None]
+    ends = [s.end_sent_at for s in stats if s.end_sent_at is not None]
+    steady: list[float] = []
+    if starts and ends and max(starts) + 1.0 < min(ends):
+        lo, hi = max(starts) + 1.0, min(ends)
+        steady = [latency for s in stats for sent, latency in zip(s.metric_times, s.metric_latencies_ms, strict=True)
+                  if lo <= sent < hi]
     captions = [v for s in stats for v in s.caption_latencies_ms]
     errors = [e for s in stats for e in s.errors]
     return {
@@ -242,6 +256,8 @@ async def drive(ports: list[int], clients: list[dict], pcm: bytes, pids: dict[st
                       "n": len(metric)},
         "metric_staleness_ms": {"p50": percentile(staleness, 50), "p95": percentile(staleness, 95),
                                 "p99": percentile(staleness, 99), "n": len(staleness)},
+        "metric_ms_steady": {"p50": percentile(steady, 50), "p95": percentile(steady, 95),
+                             "p99": percentile(steady, 99), "n": len(steady)},
         "metric_p95_ms_by_second": profile,
         "caption_ms": {"p50": percentile(captions, 50), "p95": percentile(captions, 95), "n": len(captions),
                        "streams_with_captions": sum(1 for s in stats if s.caption_latencies_ms)},
@@ -351,6 +367,9 @@ def main() -> None:
     print(f"{report['mode']} x{report['daphne']} daphne, {report['streams']} streams of {args.seconds:g} s, "
           f"captions {args.captions}")
     print(f"  frame->metric ms  p50 {fmt(m['p50'])}  p95 {fmt(m['p95'])}  p99 {fmt(m['p99'])}  (n={m['n']})")
+    sd = report["metric_ms_steady"]
+    print(f"  ... steady state  p50 {fmt(sd['p50'])}  p95 {fmt(sd['p95'])}  p99 {fmt(sd['p99'])}  (n={sd['n']}; "
+          "all streams connected, before the first answer ends)")
     st = report["metric_staleness_ms"]
     print(f"  frame staleness   p50 {fmt(st['p50'])}  p95 {fmt(st['p95'])}  p99 {fmt(st['p99'])}  "
           "(every frame until a metric counts it; includes the 5/s metrics pacing)")

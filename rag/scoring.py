@@ -3,8 +3,9 @@
     units      = the answer's sentences (long run-on sentences, e.g. unpunctuated speech, cut into 24-word windows)
     similarity = cosine(answer, reference answer)                     [MiniLM, unit vectors]
     key point  = covered when max over units of match(unit, key point) >= KEY_POINT_THRESHOLD, with that unit as
-                 evidence; match = a weighted mean of the plain and the *centred* cosine (3:1 for centred), where
-                 both vectors first lose their component along the centroid of the question's key points. Plain cosine alone turns
+                 evidence; match = a weighted mean of the plain and the *centred* cosine (3:1 for centred),
+                 where both vectors first lose their component along the centroid of the question's key points.
+                 Plain cosine alone turns
                  coverage into topic detection (any sentence on closures sits at 0.6-0.7 against every key point
                  about closures); centred alone loses recall on faithful paraphrases. The mix (CENTRE_WEIGHT) balances
                  precision and recall over the bank calibration and the labelled set (see KEY_POINT_THRESHOLD).
@@ -175,9 +176,13 @@ _RUBRIC_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _REFLECTION_RE = re.compile(r"\b(i|we) (learned|learnt|realised|realized)\b|\blesson\b|\bnext time\b|"
                             r"\bdo (it|things) differently\b|\btaught me\b|\bsince then\b|\bnow i\b", re.I)
 _NUMBER_RE = re.compile(r"\b\d+(\.\d+)?\s?(%|percent|x|times|hours?|days?|weeks?|months?|users?|people|ms|"
-                        r"seconds?|minutes?|k|million|thousand)?\b|\b(half|double|doubled|tripled|halved)\b", re.I)
+                        r"seconds?|minutes?|k|million|thousand)?\b|\b(half|double|doubled|tripled|halved)\b|"
+                        r"\b(two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|thirty|forty|fifty|"
+                        r"hundred|dozen)\b|\b(an?) (hour|day|week|month|quarter|year)\b", re.I)
 RUBRIC_RELEVANCE_LOW = 0.10
 RUBRIC_RELEVANCE_HIGH = 0.35
+RUBRIC_SIM_HIGH = 0.70
+RUBRIC_COVERAGE_WEIGHT = 0.6
 
 
 def rubric_kind(point: str) -> str:
@@ -204,18 +209,27 @@ def rubric_score(*, answer: str, reference_answer: str, key_points: list[str]) -
         return ContentScore(content_score=0.0, similarity=0.0,
                             key_points_missed=[{"point": p, "similarity": 0.0, "closest": ""} for p in key_points],
                             details={"reason": "empty answer", "mode": "rubric"})
-    _, vector = embed_answer(answer, units)
+    unit_vectors, vector = embed_answer(answer, units)
     similarity = float(vector @ embed_cached([reference_answer])[0]) if reference_answer else 0.5
+    # A point counts when its story part is there, or (career answers are not always stories) when a sentence
+    # states it closely enough for the fact threshold.
+    sims = coverage_similarities(unit_vectors, embed_cached(key_points))
     covered, missed = [], []
-    for point, sentence in rubric_coverage(answer, key_points):
+    for j, (point, sentence) in enumerate(rubric_coverage(answer, key_points)):
+        best = int(np.argmax(sims[:, j]))
+        if sentence is None and sims[best, j] >= keypoint_threshold(len(key_points)):
+            sentence = units[best]
         if sentence:
-            covered.append({"point": point, "sentence": sentence, "similarity": 1.0})
+            covered.append({"point": point, "sentence": sentence, "similarity": round(float(sims[best, j]), 3)})
         else:
-            missed.append({"point": point, "similarity": 0.0, "closest": ""})
+            missed.append({"point": point, "similarity": round(float(sims[best, j]), 3), "closest": units[best]})
     coverage = len(covered) / len(key_points) if key_points else 0.0
+    # The model answer tells another story, but on the same theme: similarity to it still says "on the question".
+    sim_part = _rescale(similarity, RUBRIC_RELEVANCE_LOW, RUBRIC_SIM_HIGH)
     relevance = _rescale(similarity, RUBRIC_RELEVANCE_LOW, RUBRIC_RELEVANCE_HIGH)
     quality, parts = quality_factor(answer)
-    score = round(float(np.clip(100.0 * coverage * relevance * quality, 0.0, 100.0)), 1)
+    raw = RUBRIC_COVERAGE_WEIGHT * coverage + (1 - RUBRIC_COVERAGE_WEIGHT) * sim_part
+    score = round(float(np.clip(100.0 * raw * relevance * quality, 0.0, 100.0)), 1)
     return ContentScore(content_score=score, similarity=round(similarity, 4), key_points_covered=covered,
                         key_points_missed=missed, coverage=round(coverage, 4), quality=round(quality, 4),
                         details={"mode": "rubric", "relevance": round(relevance, 4), **parts, "units": len(units)})

@@ -34,11 +34,12 @@ def answer_score_free(*, question: str, answer: str) -> dict[str, Any] | None:
         return None
     bank_question, match = nearest[0]
     result = content_score(answer=answer, reference_answer=bank_question.reference_answer,
-                           key_points=list(bank_question.key_points))
+                           key_points=list(bank_question.key_points), rubric=bank_question.topic.kind == "behavioral")
     return {"matched_id": bank_question.ext_id, "matched_question": bank_question.text,
             "match_similarity": round(match, 4), "similarity": result.similarity,
             "content_score": result.content_score, "key_points_covered": result.key_points_covered,
-            "key_points_missed": result.key_points_missed, "coverage": result.coverage, "quality": result.quality}
+            "key_points_missed": result.key_points_missed, "coverage": result.coverage, "quality": result.quality,
+            "mode": result.details.get("mode", "facts")}
 
 
 def tutor_sources(*, query: str, k: int = 3) -> list[dict[str, Any]]:

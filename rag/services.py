@@ -139,13 +139,16 @@ def answer_score_content(*, answer_id: int, force: bool = False) -> Any:
     from rag.scoring import content_score
     from sessions.models import Answer
 
-    answer = Answer.objects.select_related("question").get(pk=answer_id)
+    answer = Answer.objects.select_related("question", "question__topic").get(pk=answer_id)
     if answer.content_score is not None and not force:
         return answer
     Answer.objects.filter(pk=answer_id).update(progress="scoring")
     question = answer.question
+    # Behavioral key points are a rubric of what a strong story contains (see rag/scoring.py); project questions
+    # from the resume carry such a rubric too.
+    rubric = question.topic.kind == "behavioral" or question.source == "resume"
     result = content_score(answer=answer.transcript, reference_answer=question.reference_answer,
-                           key_points=list(question.key_points or []))
+                           key_points=list(question.key_points or []), rubric=rubric)
     answer.content_score = result.content_score
     answer.similarity = result.similarity
     answer.key_points_covered = result.key_points_covered

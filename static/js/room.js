@@ -182,11 +182,21 @@ async function startAnswer() {
   }
 }
 
+// The first open question other than `exceptId`: the candidate may move on while the last answer is scored,
+// before the server's state (and any follow-up it inserts) arrives.
+function nextOpenId(exceptId) {
+  const open = state.questions.find((q) => (q.status === "pending" || q.status === "asked") && q.id !== exceptId);
+  return open ? open.id : null;
+}
+
 async function stopAnswer() {
   if (state.phase !== "recording") return;
   await state.capture.pause();
   socket.end();
   state.lastAnsweredId = state.currentId;
+  const answered = current();
+  if (answered) answered.status = "answered";
+  state.nextId = nextOpenId(state.currentId);
   setPhase("processing");
   showResult("Scoring your answer…", null);
 }
@@ -297,7 +307,10 @@ async function onScored(detail) {
     if (detail.delivery_score !== null && detail.delivery_score !== undefined) parts.push(`delivery ${Math.round(detail.delivery_score)}`);
     if (detail.structure_score !== null && detail.structure_score !== undefined) parts.push(`structure ${Math.round(detail.structure_score)}`);
     let text = `Scored: ${parts.join(", ")}.`;
-    if (detail.next && detail.next.action && detail.next.action !== "next" && detail.next.reason) text += ` ${detail.next.reason}`;
+    if (detail.next && detail.next.action && detail.next.action !== "next" && detail.next.reason) {
+      const reason = detail.next.reason;
+      text += ` Next: ${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`.replace(/\.\.$/, ".");
+    }
     showResult(text, detail);
   }
   await refreshState();
@@ -324,7 +337,7 @@ async function post(path, body) {
 }
 
 function nextQuestion() {
-  state.currentId = state.nextId ?? null;
+  state.currentId = state.nextId ?? nextOpenId(state.lastAnsweredId);
   state.afterAnswer = true;
   ui.result.hidden = true;
   renderQuestion();

@@ -14,11 +14,15 @@ pytestmark = pytest.mark.slow
 
 LABELLED = json.loads((Path(__file__).parent / "labelled_answers.json").read_text(encoding="utf-8"))
 BY_ID = {item["id"]: item for item in LABELLED}
-TECHNICAL = [i for i in LABELLED if i["id"] not in ("lab-06", "lab-10")]
+TECHNICAL = [i for i in LABELLED if i["id"] not in ("lab-06", "lab-10")]  # the behavioral ones use a rubric
+
+
+BEHAVIORAL = {"lab-06", "lab-10"}
 
 
 def score(item: dict, text: str):  # noqa: ANN201
-    return content_score(answer=text, reference_answer=item["reference_answer"], key_points=item["key_points"])
+    return content_score(answer=text, reference_answer=item["reference_answer"], key_points=item["key_points"],
+                         rubric=item["id"] in BEHAVIORAL)
 
 
 def test_good_beats_partial_beats_off_topic_on_the_labelled_set() -> None:
@@ -125,3 +129,17 @@ def test_the_shipped_threshold_is_near_the_bank_calibration() -> None:
     assert result.f1 >= 0.8
     assert abs(result.threshold - keypoint_threshold()) <= 0.08
     assert result.shipped_precision >= 0.8 and result.shipped_recall >= 0.7
+
+
+def test_behavioral_rubric_credits_the_story_parts() -> None:
+    item = BY_ID["lab-06"]
+    good, partial, off = (score(item, item[k]) for k in ("good", "partial", "off_topic"))
+    assert good.details["mode"] == "rubric" and good.content_score > partial.content_score + 20
+    assert off.content_score < 5
+    covered = {c["point"] for c in good.key_points_covered}
+    assert "The answer states a concrete result, ideally with a number." in covered
+    assert "The answer states a concrete result, ideally with a number." in {
+        m["point"] for m in partial.key_points_missed}
+    # A well-told story that answers another question is not on this one.
+    other = score(item, BY_ID["lab-10"]["good"])
+    assert other.content_score < good.content_score - 20
