@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -277,9 +278,8 @@ def make_clients(env: dict[str, str], count: int) -> list[dict]:
 def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
     var = Path(tempfile.mkdtemp(prefix="loadgen-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    # Its own SQLite file: the default path is the repository's var/db.sqlite3, which a developer's server uses.
-    env.update({"VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
-                "LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
+    # A fresh VAR_DIR: its own SQLite file, media and indexes, never a developer's var/.
+    env.update({"VAR_DIR": str(var), "LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
                 "AUDIO_METRICS_PER_SECOND": "5", "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost"})
     for cmd in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([sys.executable, "manage.py", *cmd], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -301,6 +301,7 @@ def run_embedded(args: argparse.Namespace, pcm: bytes) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=30)
+        shutil.rmtree(var, ignore_errors=True)  # ~0.5 MB of audio per stream
 
 
 def start_private_redis(var: Path) -> tuple[subprocess.Popen, str]:
@@ -344,6 +345,7 @@ def run_distributed(args: argparse.Namespace, pcm: bytes) -> dict:
         if redis_server is not None:
             redis_server.terminate()
             redis_server.wait(timeout=20)
+        shutil.rmtree(var, ignore_errors=True)
 
 
 def main() -> None:

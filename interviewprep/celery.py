@@ -18,6 +18,7 @@ app.conf.task_routes = {
     "rag.tasks.index_*": {"queue": "ml"},
     "rag.tasks.score_*": {"queue": "ml"},
     "rag.tasks.process_resume": {"queue": "ml"},
+    "rag.tasks.answer_score_content": {"queue": "ml"},  # loads MiniLM
 }
 app.autodiscover_tasks()
 

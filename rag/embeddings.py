@@ -39,7 +39,13 @@ def _load_model() -> Any:
     # A model *name* would make the hub client retry for ~70 s before failing; a path with the hub offline fails
     # at once if the folder is wrong.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
     from sentence_transformers import SentenceTransformer
+
+    # One intra-op thread: answers are a few short sentences, and on a shared 2-core machine torch's default
+    # thread pool oversubscribes the cores. Measured under load average 4 (bench/knowledge_bench.py): one sentence
+    # 53 -> 13 ms, scoring p50 117 -> 26 ms. Parallelism comes from more workers, not more threads per model.
+    torch.set_num_threads(int(getattr(settings, "EMBEDDING_THREADS", 1)))
 
     return SentenceTransformer(model_path(), device="cpu")
 

@@ -48,7 +48,7 @@ def _requirement_lines(text: str) -> list[tuple[str, bool]]:
             nice_block = False
             continue
         for sentence in re.split(r"(?<=[.;!?])\s+", _BULLET.sub("", line)):
-            if len(sentence.split()) >= 4:
+            if len(sentence.split()) >= 2:
                 lowered = sentence.lower()
                 lines.append((sentence, nice_block or any(m in lowered for m in NICE_MARKERS)))
     return lines[:60]
@@ -100,10 +100,13 @@ def job_fit_compute(*, resume_text: str, resume_parsed: dict[str, Any], job_text
     skills_part = (2 * len(matched) + len(matched_nice)) / denominator if denominator else None
 
     requirements = job["requirements"] or [line for line, _ in _requirement_lines(job_text)]
-    if resume_chunk_vectors is not None:
+    # Evidence is matched line by line (a bullet states one thing); the index's 90-word chunks mix several roles
+    # and dilute the match. Chunks are the fallback for a resume without line structure.
+    chunks = [line for line in resume_text.split("\n") if len(line.split()) >= 4][:200]
+    if not chunks and resume_chunk_vectors is not None:
         chunks, chunk_vectors = resume_chunk_vectors
     else:
-        chunks = resume_chunks(resume_text)
+        chunks = chunks or resume_chunks(resume_text)
         chunk_vectors = embed(chunks)
     covered, uncovered = [], []
     if requirements and chunks:

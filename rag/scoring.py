@@ -148,16 +148,21 @@ def coverage_similarities(unit_vectors: np.ndarray, point_vectors: np.ndarray) -
 
 
 def embed_answer(answer: str, units: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(unit vectors, one vector for the whole answer) in a single batch. MiniLM reads 256 word pieces (~180
-    words): a longer answer is embedded in 120-word parts and averaged, so its end is not silently ignored."""
-    tokens = answer.split()
-    whole = [answer] if len(tokens) <= 150 else [" ".join(tokens[i:i + 120]) for i in range(0, len(tokens), 120)]
-    if whole == units:
-        vectors = embed(units)
-        return vectors, vectors[0]
-    vectors = embed(units + whole)
-    vector = vectors[len(units):].mean(axis=0)
-    return vectors[:len(units)], vector / (np.linalg.norm(vector) + 1e-12)
+    """(unit vectors, one vector for the whole answer). The whole-answer vector is the normalised mean of the unit
+    vectors: embedding the full text as well would pad every unit of the batch to the full answer's length (6x the
+    cost for a 100-word answer), and MiniLM reads only 256 word pieces, so a long answer's end would be lost."""
+    vectors = embed(units)
+    return vectors, _mean_unit(vectors)
+
+
+def _mean_unit(vectors: np.ndarray) -> np.ndarray:
+    mean = vectors.mean(axis=0)
+    return mean / (np.linalg.norm(mean) + 1e-12)
+
+
+def reference_vector(reference_answer: str) -> np.ndarray:
+    """The reference answer embedded the same way as an answer (mean of its sentences), cached per process."""
+    return _mean_unit(embed_cached(split_units(reference_answer)))
 
 
 # Behavioral key points are a rubric ("Quantifies the outcome with a concrete metric"), not facts: measured on the
@@ -210,7 +215,7 @@ def rubric_score(*, answer: str, reference_answer: str, key_points: list[str]) -
                             key_points_missed=[{"point": p, "similarity": 0.0, "closest": ""} for p in key_points],
                             details={"reason": "empty answer", "mode": "rubric"})
     unit_vectors, vector = embed_answer(answer, units)
-    similarity = float(vector @ embed_cached([reference_answer])[0]) if reference_answer else 0.5
+    similarity = float(vector @ reference_vector(reference_answer)) if reference_answer else 0.5
     # A point counts when its story part is there, or (career answers are not always stories) when a sentence
     # states it closely enough for the fact threshold.
     sims = coverage_similarities(unit_vectors, embed_cached(key_points))
@@ -253,7 +258,7 @@ def content_score(*, answer: str, reference_answer: str, key_points: list[str],
     unit_vectors, vector = embed_answer(answer, units)
     similarity = 0.0
     if reference_answer:
-        similarity = float(vector @ embed_cached([reference_answer])[0])
+        similarity = float(vector @ reference_vector(reference_answer))
 
     covered: list[dict[str, Any]] = []
     missed: list[dict[str, Any]] = []

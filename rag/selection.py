@@ -9,6 +9,8 @@ behavioral, both for mixed and resume-based), at the chosen difficulty (0 = any)
              + a small seeded jitter (varied interviews, reproducible for one user and interview number)
 
 then a greedy pick that discounts subtopics and topics already picked, so one interview spreads over the material.
+With Gemini configured, rag/generation.py may replace the plan with generated questions (validated, deduplicated
+against the bank and the plan; the offline plan on any failure).
 Mixed interviews take about a third behavioral questions. Resume-based interviews ask first about the candidate's
 own projects (from the parsed resume), then bank questions nearest to the resume.
 
@@ -277,4 +279,9 @@ def questions_choose(*, user: Any, mode: str, topics: list[Topic], difficulty: i
     else:
         picked = _pick(rows, priority, remaining, reasons, [])
     plans += [_bank_plan(q, reasons[q.pk]) for q in picked]
-    return plans[:count], "bank"
+    from rag.generation import questions_generate
+
+    # With Gemini configured, generated questions grounded in the same context replace the bank's; any failure
+    # returns this offline plan.
+    return questions_generate(mode=mode, topics=topics, difficulty=difficulty, count=count, resume=resume,
+                              job_description=job_description, offline=plans[:count])

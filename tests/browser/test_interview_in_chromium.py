@@ -187,6 +187,15 @@ def candidate_journey(server: dict, browser) -> None:  # noqa: ANN001
     shot(page, "08-report")
     assert "report" in page.content().lower()
 
+    page.goto("/accounts/profile/")
+    page.fill("input[name=title]", "Backend engineer")
+    page.fill("textarea[name=text]", "We hire a backend engineer. Requirements: Python and Django, PostgreSQL, "
+                                     "REST API design, Docker. Nice to have: Redis and Celery.")
+    page.click("text=Save job description")
+    page.wait_for_url("**/jobs/*/fit/", timeout=60000)
+    assert "match" in page.content()
+    shot(page, "15-job-fit")
+
     for name, path in (("09-history", "/interviews/"), ("10-dashboard", "/dashboard/"), ("11-mastery", "/mastery/"),
                        ("12-study-plan", "/mastery/plan/"), ("13-tutor", "/tutor/")):
         response = page.goto(path)

@@ -102,7 +102,7 @@ def test_hostile_uploads_are_refused(name: str, data: bytes, message: str) -> No
 
 
 def test_a_docx_named_pdf_is_refused() -> None:
-    with pytest.raises(ResumeError, match="named .pdf but its content is a Word document"):
+    with pytest.raises(ResumeError, match=r"named \.pdf but its content is a Word document"):
         upload_check(name="resume.pdf", data=make_docx(RESUME_LINES))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -293,6 +294,10 @@ print("ANSWER", answer.pk, answer.audio_path)
     assert row["followups"] <= 1
     log = (stack.var_dir / "worker-ml.log").read_text(errors="replace")
     assert "SIGKILL" in log or "WorkerLostError" in log, log[-2000:]
+    # The killed attempt never finished; the redelivered one finished once.
+    done = re.findall(rf"Task audio\.tasks\.answer_transcribe\[[0-9a-f-]+\] succeeded in [0-9.]+s: {answer_id}$", log,
+                      flags=re.MULTILINE)
+    assert len(done) == 1, done
     assert worker.is_running(), "the worker's main process must survive and replace its pool process"
     assert time.monotonic() - killed_at < 400
 

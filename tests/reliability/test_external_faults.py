@@ -57,8 +57,30 @@ async def speak_one(user, session, question, pcm: bytes) -> dict:  # noqa: ANN00
     return started
 
 
+@pytest.fixture
+def pipeline_pool(monkeypatch):  # noqa: ANN001, ANN201
+    """The in-process task pool, with one thread on the in-memory SQLite test database.
+
+    pytest-django's in-memory SQLite runs in shared-cache mode, where two writing threads get SQLITE_LOCKED
+    ("database table is locked"), which no busy timeout retries; the embedded mode's real file database (WAL, a
+    20 s busy timeout) and PostgreSQL wait instead. The sockets still run concurrently; only the scoring is
+    serialised there.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tasks-test")
+    monkeypatch.setattr("interviewprep.tasking._pool", pool)
+    yield
+    pool.shutdown(wait=True)
+
+
 async def test_every_answer_is_scored_locally_when_assemblyai_and_gemini_fail(settings, speech_dir, gemini_fake,  # noqa: F811
-                                                                               bank):
+                                                                               bank, pipeline_pool):
     from interviewprep.tasking import embedded_wait
 
     settings.LIVE_CAPTIONS = "auto"
