@@ -188,7 +188,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_keepalive": True}
+# A task whose whole worker died is redelivered after the visibility timeout: keep it just above the hard time
+# limit (600 s) so a lost transcription comes back in minutes, not the broker default of an hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+                                   "socket_keepalive": True}
 CELERY_RESULT_EXPIRES = 3600
 EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
 
