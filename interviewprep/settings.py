@@ -194,6 +194,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
                                    "socket_keepalive": True}
 CELERY_RESULT_EXPIRES = 3600
 EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
+# Nice value (0-19) of the embedded task threads: scoring yields the CPU to the event loop serving live audio.
+EMBEDDED_TASK_NICE: int = env.int("EMBEDDED_TASK_NICE", default=10)
 
 # --- Email -----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):

@@ -24,11 +24,27 @@ _pool: ThreadPoolExecutor | None = None
 _pending: set[Future[Any]] = set()
 
 
+def _lower_priority() -> None:
+    """Run background scoring at a lower CPU priority than the event loop that serves live audio.
+
+    On Linux the nice value is per thread and inherited by threads started from it, so the model libraries'
+    own worker threads (CTranslate2, torch) created by a task run niced too. Live metrics then keep their
+    latency while a burst of finished answers is transcribed and scored in the same process.
+    """
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), settings.EMBEDDED_TASK_NICE)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        log.debug("could not lower the task threads' priority", exc_info=True)
+
+
 def _embedded_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=settings.EMBEDDED_TASK_WORKERS, thread_name_prefix="tasks")
+            _pool = ThreadPoolExecutor(max_workers=settings.EMBEDDED_TASK_WORKERS, thread_name_prefix="tasks",
+                                       initializer=_lower_priority)
         return _pool
 
 
