@@ -81,3 +81,21 @@ class JobDescriptionForm(forms.Form):
 
 class JoinCohortForm(forms.Form):
     invite_code = forms.CharField(max_length=32, label="Invite code")
+
+
+class DataDeleteForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               label="Your password, to confirm")
+    confirm = forms.BooleanField(label="I understand that my interviews, answers, recordings, resumes, mastery and "
+                                       "study plans are deleted for good")
+    delete_account = forms.BooleanField(required=False, label="Also delete my account")
+
+    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):  # type: ignore[attr-defined]
+            raise forms.ValidationError("That is not your password.")
+        return password

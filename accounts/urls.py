@@ -10,7 +10,8 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
-    path("data/", views.profile, name="data"),
+    path("data/", views.data, name="data"),
+    path("data/export.json", views.data_export, name="data_export"),
     path("password/change/", auth_views.PasswordChangeView.as_view(
         template_name="accounts/password_change_form.html",
         success_url=reverse_lazy("accounts:password_change_done")), name="password_change"),

@@ -66,3 +66,38 @@ def profile(request: HttpRequest) -> HttpResponse:
         "job_descriptions": selectors.job_descriptions_for_user(user=request.user),
     }
     return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data(request: HttpRequest) -> HttpResponse:
+    """Your data: download all of it, delete all of it (optionally the account too), after the password."""
+    from django.contrib.auth import logout
+
+    from accounts.forms import DataDeleteForm
+
+    form = DataDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        counts = services.user_data_delete(user=request.user)
+        if form.cleaned_data["delete_account"]:
+            user = request.user
+            logout(request)
+            user.delete()
+            messages.success(request, "Your account and all its data were deleted.")
+            return redirect("landing")
+        removed = sum(counts.values())
+        messages.success(request, f"All your data was deleted ({removed} records); your account remains.")
+        return redirect("accounts:data")
+    return render(request, "accounts/data.html", {"form": form})
+
+
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    body = json.dumps(selectors.user_data_export(user=request.user), cls=DjangoJSONEncoder, indent=2)
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="interview-prep-data.json"'
+    return response
