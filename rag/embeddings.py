@@ -45,7 +45,7 @@ def _load_model() -> Any:
     # One intra-op thread: answers are a few short sentences, and on a shared 2-core machine torch's default
     # thread pool oversubscribes the cores. Measured under load average 4 (bench/knowledge_bench.py): one sentence
     # 53 -> 13 ms, scoring p50 117 -> 26 ms. Parallelism comes from more workers, not more threads per model.
-    torch.set_num_threads(int(getattr(settings, "EMBEDDING_THREADS", 1)))
+    torch.set_num_threads(settings.EMBEDDING_THREADS)
 
     return SentenceTransformer(model_path(), device="cpu")
 

@@ -40,7 +40,7 @@ def _client_build():  # noqa: ANN202 - genai.Client, imported lazily
     from google.genai import types
 
     # Backoff: the first retry after GEMINI_RETRY_DELAY_S, doubling, capped; jitter spreads many workers out.
-    initial = float(getattr(settings, "GEMINI_RETRY_DELAY_S", 1.0))
+    initial = settings.GEMINI_RETRY_DELAY_S
     http_options = types.HttpOptions(
         base_url=settings.GEMINI_BASE_URL or None,
         api_version=settings.GEMINI_API_VERSION or None,
