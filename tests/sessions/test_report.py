@@ -259,3 +259,28 @@ def test_report_of_an_interview_with_nothing_answered(client, candidate, answer_
     page = client.get(reverse("interviews:report", args=[answer.question.session_id]))
     assert page.status_code == 200 and b"No answered questions yet." in page.content
     assert client.get(reverse("interviews:report_pdf", args=[answer.question.session_id])).status_code == 200
+
+
+def test_report_task_gives_up_waiting_with_a_message(interview, candidate, answer_factory, monkeypatch) -> None:  # noqa: ANN001
+    """An answer stuck in the pipeline past every wait: the report is marked failed with a reason, not left pending."""
+    from sessions import tasks
+    from sessions.models import ReportStatus
+
+    answer_factory(user=candidate, session=interview, input_mode="text", transcript="Pending.", status="processing",
+                   content_score=None)
+    monkeypatch.setattr(tasks, "REPORT_WAIT_RETRIES", 0)
+    result = tasks.report_build.apply(args=[interview.pk])
+    assert result.failed() and isinstance(result.result, ReportNotReady)
+    report = interview.report
+    report.refresh_from_db()
+    assert report.status == ReportStatus.FAILED and "still being processed" in report.error
+
+
+def test_a_ready_report_queues_the_study_plan_rewrite(interview, monkeypatch,  # noqa: ANN001
+                                                      django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
+    submitted: list = []
+    monkeypatch.setattr("interviewprep.tasking._submit", submitted.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        report_build(session_id=interview.pk)
+    assert [s.task for s in submitted] == ["mastery.tasks.study_plan_generate"]
+    assert submitted[0].args == (interview.owner_id, interview.pk)
