@@ -44,6 +44,14 @@ class BankSubtopic:
 
 
 @dataclass(frozen=True)
+class Misconception:
+    key_point: int
+    claim: str
+    correction: str
+    why: str
+
+
+@dataclass(frozen=True)
 class BankItem:
     ext_id: str
     topic_slug: str
@@ -55,6 +63,12 @@ class BankItem:
     hint: str
     follow_ups: tuple[str, ...]
     tags: tuple[str, ...]
+    # What judgement needs (rag/bank/SCHEMA.md): common wrong claims with their corrections, one probe question per
+    # key point (asks for the point without stating it), and the id of the question this one duplicates (then it
+    # is kept for history but never drawn).
+    misconceptions: tuple[Misconception, ...] = ()
+    probes: tuple[str, ...] = ()
+    duplicate_of: str = ""
 
     @property
     def content_hash(self) -> str:
@@ -97,7 +111,7 @@ def _check_question(raw: Any, where: str, subtopics: set[str], topic_slug: str,
     for name in required:
         if name not in raw:
             problems.append(f"{where}: missing field {name!r}")
-    unknown = set(raw) - {*required, "follow_ups", "tags"}
+    unknown = set(raw) - {*required, "follow_ups", "tags", "misconceptions", "probes", "duplicate_of"}
     if unknown:
         problems.append(f"{where}: unknown fields {sorted(unknown)}")
     if len(problems) > before:
@@ -135,12 +149,43 @@ def _check_question(raw: Any, where: str, subtopics: set[str], topic_slug: str,
     if not isinstance(tags, list) or len(tags) > 6 or not all(_str(t) and len(t) <= 40 for t in tags):
         problems.append(f"{where}: tags must be 0 to 6 short strings")
         tags = []
+    misconceptions = _check_misconceptions(raw.get("misconceptions", []), len(key_points), where, problems)
+    probes = raw.get("probes", [])
+    if not isinstance(probes, list) or (probes and len(probes) != len(key_points)) or not all(
+            _str(p) and p.strip().endswith("?") for p in probes):
+        problems.append(f"{where}: probes must be one question ending with '?' per key point, in their order")
+        probes = []
+    duplicate_of = raw.get("duplicate_of", "")
+    if duplicate_of and (not isinstance(duplicate_of, str) or duplicate_of == qid
+                         or not re.fullmatch(r"[a-z0-9-]+-\d{3,}", duplicate_of)):
+        problems.append(f"{where}: duplicate_of must be another question's id")
     if len(problems) > before:
         return None
     return BankItem(ext_id=qid, topic_slug=topic_slug, subtopic_slug=raw["subtopic"], difficulty=difficulty,
                     text=" ".join(raw["question"].split()), reference_answer=" ".join(reference.split()),
                     key_points=tuple(" ".join(p.split()) for p in key_points), hint=raw["hint"].strip(),
-                    follow_ups=tuple(f.strip() for f in follow_ups), tags=tuple(t.strip() for t in tags))
+                    follow_ups=tuple(f.strip() for f in follow_ups), tags=tuple(t.strip() for t in tags),
+                    misconceptions=misconceptions, probes=tuple(" ".join(p.split()) for p in probes),
+                    duplicate_of=duplicate_of or "")
+
+
+def _check_misconceptions(raw: Any, points: int, where: str, problems: list[str]) -> tuple[Misconception, ...]:
+    if not isinstance(raw, list) or len(raw) > 4:
+        problems.append(f"{where}: misconceptions must be a list of at most 4 objects")
+        return ()
+    found = []
+    for i, item in enumerate(raw):
+        ok = (isinstance(item, dict) and set(item) <= {"key_point", "claim", "correction", "why"}
+              and all(_str(item.get(k)) for k in ("claim", "correction", "why"))
+              and isinstance(item.get("key_point"), int) and not isinstance(item.get("key_point"), bool)
+              and 0 <= item["key_point"] < points)
+        if not ok:
+            problems.append(f"{where}: misconceptions[{i}] needs key_point (index of a key point), claim, "
+                            "correction and why")
+            continue
+        found.append(Misconception(key_point=item["key_point"], claim=" ".join(item["claim"].split()),
+                                   correction=" ".join(item["correction"].split()), why=" ".join(item["why"].split())))
+    return tuple(found)
 
 
 def bank_file_read(path: Path, problems: list[str]) -> BankFile | None:
@@ -214,6 +259,11 @@ def bank_read(directory: Path | None = None) -> list[BankFile]:
             if ext_id in seen_ids:
                 problems.append(f"{name} id={ext_id!r}: duplicate id (also in {seen_ids[ext_id]})")
             seen_ids.setdefault(ext_id, name)
+    for bank_file in files:
+        for item in bank_file.items:
+            if item.duplicate_of and item.duplicate_of not in seen_ids:
+                problems.append(f"{bank_file.path.name} id={item.ext_id!r}: duplicate_of names an unknown id "
+                                f"{item.duplicate_of!r}")
     if problems:
         raise BankError(problems)
     return files

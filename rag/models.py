@@ -18,6 +18,12 @@ class BankQuestion(models.Model):
     hint = models.TextField(blank=True)
     follow_ups = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # [{"key_point": i, "claim", "correction", "why"}]: common wrong claims, each against the key point it violates.
+    misconceptions = models.JSONField(default=list, blank=True)
+    # One question per key point that asks for the point without stating it (follow-ups use these).
+    probes = models.JSONField(default=list, blank=True)
+    # The bank id of the question this one was merged into; such a question is inactive (kept for history).
+    duplicate_of = models.CharField(max_length=60, blank=True, default="")
     is_active = models.BooleanField(default=True)
     # Hash of the fields the FAISS index embeds: the index is rebuilt when any of them changes.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class BankLoadResult:
 
 
 _QUESTION_FIELDS = ("topic_id", "subtopic_id", "difficulty", "text", "reference_answer", "key_points", "hint",
-                    "follow_ups", "tags", "content_hash")
+                    "follow_ups", "tags", "misconceptions", "probes", "duplicate_of", "is_active", "content_hash")
 
 
 def _bank_file_save(bank_file: BankFile, result: BankLoadResult) -> None:
@@ -64,7 +64,10 @@ def _bank_file_save(bank_file: BankFile, result: BankLoadResult) -> None:
         values = {"topic_id": topic.pk, "subtopic_id": subtopics[item.subtopic_slug].pk,
                   "difficulty": item.difficulty, "text": item.text, "reference_answer": item.reference_answer,
                   "key_points": list(item.key_points), "hint": item.hint, "follow_ups": list(item.follow_ups),
-                  "tags": list(item.tags), "content_hash": item.content_hash}
+                  "tags": list(item.tags), "content_hash": item.content_hash,
+                  "misconceptions": [asdict(m) for m in item.misconceptions], "probes": list(item.probes),
+                  # A merged near-duplicate stays for the history that points at it, but is never drawn again.
+                  "duplicate_of": item.duplicate_of, "is_active": not item.duplicate_of}
         row = existing.get(item.ext_id)
         if row is None:
             BankQuestion.objects.create(ext_id=item.ext_id, **values)
@@ -127,7 +130,10 @@ def bank_export(*, questions: list[BankQuestion] | None = None) -> dict[str, dic
         content["questions"].append({"id": q.ext_id, "subtopic": subtopic.slug, "difficulty": q.difficulty,
                                      "question": q.text, "reference_answer": q.reference_answer,
                                      "key_points": list(q.key_points), "hint": q.hint,
-                                     "follow_ups": list(q.follow_ups), "tags": list(q.tags)})
+                                     "follow_ups": list(q.follow_ups), "tags": list(q.tags),
+                                     **({"misconceptions": list(q.misconceptions)} if q.misconceptions else {}),
+                                     **({"probes": list(q.probes)} if q.probes else {}),
+                                     **({"duplicate_of": q.duplicate_of} if q.duplicate_of else {})})
     return by_topic
 
 

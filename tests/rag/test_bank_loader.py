@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from rag.bank_loader import BankError, bank_read
 from rag.models import BankQuestion
-from rag.services import bank_load
+from rag.services import bank_export, bank_load
 from tests.rag import bankfiles
 
 
@@ -38,6 +38,13 @@ def test_a_valid_file_is_read(tmp_path) -> None:  # noqa: ANN001
     ({"follow_ups": ["Not a question."]}, "ending with '?'"),
     ({"id": "other-topic-001"}, "id must be '<topic slug>-NNN'"),
     ({"colour": "blue"}, "unknown fields"),
+    ({"misconceptions": [{"key_point": 9, "claim": "A queue is LIFO.", "correction": "FIFO.", "why": "Basics."}]},
+     "misconceptions[0] needs key_point"),
+    ({"misconceptions": [{"key_point": 0, "claim": "A queue is LIFO."}]}, "misconceptions[0] needs key_point"),
+    ({"probes": ["What order do items leave in?"]}, "probes must be one question"),
+    ({"probes": ["What order?", "How fast?", "Built on what?", "Which search uses it."]}, "probes must be one"),
+    ({"duplicate_of": "zz-queues-002"}, "duplicate_of must be another question's id"),
+    ({"duplicate_of": "zz-queues-404"}, "duplicate_of names an unknown id"),
 ])
 def test_invalid_questions_fail_with_file_and_id(tmp_path, changes, message) -> None:  # noqa: ANN001
     content = bankfiles.mutated(bankfiles.bank_file(), 1, **changes)
@@ -148,3 +155,27 @@ def test_duplicate_ids_within_a_file_fail(tmp_path) -> None:  # noqa: ANN001
     bankfiles.write(tmp_path, content)
     with pytest.raises(BankError, match=r"zz-queues.json id='zz-queues-002': duplicate id \(also in zz-queues.json\)"):
         bank_read(tmp_path)
+
+
+@pytest.mark.django_db
+def test_judgement_fields_are_stored_and_a_duplicate_is_never_drawn(tmp_path) -> None:  # noqa: ANN001
+    misconception = {"key_point": 0, "claim": "A queue serves the newest item first, like a stack.",
+                     "correction": "A queue serves the oldest item first (FIFO).",
+                     "why": "Mixing up queues and stacks breaks BFS and every buffer built on them."}
+    probes = ["Which item leaves first?", "What does each operation cost?", "What would you build it on?",
+              "Which graph search relies on it?"]
+    content = bankfiles.mutated(bankfiles.bank_file(), 0, misconceptions=[misconception], probes=probes)
+    content = bankfiles.mutated(content, 2, duplicate_of="zz-queues-001")
+    bankfiles.write(tmp_path, content)
+    bank_load(directory=tmp_path, rebuild_index=False)
+    first = BankQuestion.objects.get(ext_id="zz-queues-001")
+    assert first.misconceptions == [misconception]
+    assert first.probes == probes
+    assert first.is_active
+    merged = BankQuestion.objects.get(ext_id="zz-queues-003")
+    assert merged.duplicate_of == "zz-queues-001"
+    assert not merged.is_active
+    exported = bank_export(questions=list(BankQuestion.objects.filter(ext_id__startswith="zz-queues")))
+    exported = exported["zz-queues"]["questions"]
+    assert exported[0]["misconceptions"] == [misconception] and exported[2]["duplicate_of"] == "zz-queues-001"
+
