@@ -11,13 +11,17 @@ Only the standard library is used here, since nothing else is installed yet when
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import time
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -30,6 +34,48 @@ def say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
 
+@contextlib.contextmanager
+def step(message: str) -> Iterator[None]:
+    """A progress line before a step (what is happening, about how long) and its duration after."""
+    say(message)
+    started = time.monotonic()
+    yield
+    elapsed = time.monotonic() - started
+    if elapsed >= 1:
+        say(f"  done in {int(elapsed // 60)} min {int(elapsed % 60)} s" if elapsed >= 60 else
+            f"  done in {elapsed:.0f} s")
+
+
+# pip warns about every configured find-links or index location that does not exist on this machine; harmless,
+# and alarming on a first run. Any other warning or error is shown.
+_PIP_NOISE = re.compile(r"^WARNING: Location '.*' is ignored")
+
+
+def pip_install(*args: str) -> None:
+    """pip install with a progress line every few packages instead of pip's own output (hundreds of lines)."""
+    command = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", *args]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    collected, tail = 0, []
+    assert process.stdout is not None
+    for line in process.stdout:
+        line = line.rstrip()
+        if not line or _PIP_NOISE.match(line):
+            continue
+        tail = [*tail, line][-40:]
+        if line.startswith("Collecting "):
+            collected += 1
+            if collected % 20 == 0:
+                say(f"  {collected} packages resolved so far")
+        elif line.startswith("Installing collected packages"):
+            count = line.count(",") + 1
+            say(f"  downloaded; now installing {count} packages (unpacking is the longest part)")
+        elif line.startswith(("ERROR", "WARNING")):
+            print(line, flush=True)
+    if process.wait() != 0:
+        print("\n".join(tail), file=sys.stderr)
+        sys.exit(f"pip install {' '.join(args)} failed (its last lines are above)")
+
+
 def run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
 
@@ -38,8 +84,8 @@ def ensure_venv(*, dev: bool) -> None:
     if sys.version_info[:2] < (3, 11):  # noqa: UP036 - runs on whatever python3 the machine has
         sys.exit("Python 3.11 or newer is required.")
     if not PY.exists():
-        say(f"creating virtualenv in {VENV}")
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        with step(f"creating the virtualenv in {VENV} (a few seconds)"):
+            venv.EnvBuilder(with_pip=True).create(VENV)
     files = [ROOT / "requirements.txt"] + ([ROOT / "requirements-dev.txt"] if dev else [])
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
     stamp = VENV / f".installed-{'dev' if dev else 'run'}"
@@ -47,9 +93,14 @@ def ensure_venv(*, dev: bool) -> None:
         return
     # torch first and pinned: 2.13.0 is a CPU build on local disk here (elsewhere, point PIP_EXTRA_INDEX_URL at
     # PyTorch's CPU wheel index); letting sentence-transformers pick torch would pull a multi-GB CUDA build.
-    say("installing packages (first run: a few minutes)")
-    run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "torch==2.13.0"])
-    run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(files[-1])])
+    first = not any(VENV.glob(".installed-*"))
+    with step("installing PyTorch (CPU build, about 200 MB download, 1-2 min on a first run)" if first else
+              "installing PyTorch (already there: seconds)"):
+        pip_install("torch==2.13.0")
+    with step("installing the other packages (about 2.5 GB on disk with PyTorch: CTranslate2, FAISS, "
+              "sentence-transformers, Django...; a few minutes on a first run)" if first else
+              "updating packages (requirements changed)"):
+        pip_install("-r", str(files[-1]))
     stamp.write_text(digest)
 
 
@@ -75,9 +126,13 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
 
 
 def prepare_app(env: dict[str, str] | None = None) -> None:
-    manage("migrate", "--noinput", env=env)
-    manage("load_bank", env=env)
-    manage("collectstatic", "--noinput", "-v", "0", env=env)
+    with step("migrating the database (seconds)"):
+        manage("migrate", "--noinput", "-v", "0", env=env)
+    with step("loading the question bank and building its search index (the first time loads the MiniLM "
+              "embedding model and embeds every question: 20-60 s; then seconds)"):
+        manage("load_bank", env=env)
+    with step("collecting static files (seconds)"):
+        manage("collectstatic", "--noinput", "-v", "0", env=env)
 
 
 def port_free(host: str, port: int) -> bool:
@@ -91,10 +146,15 @@ def cmd_run(args: argparse.Namespace) -> None:
     prepare_app()
     if args.demo_admin:
         manage("ensure_demo_users")
-    if not port_free(args.host, args.port):
+    if args.port and not port_free(args.host, args.port):  # 0: daphne binds a free port and logs it
         sys.exit(f"Port {args.port} on {args.host} is taken; pass --port.")
     mode = "distributed" if os.environ.get("REDIS_URL") else "embedded"
-    say(f"serving on http://{args.host}:{args.port} (mode: {mode})")
+    if not args.demo_admin:
+        say("accounts: sign up on the site as a candidate. For an admin, run "
+            "`.venv/bin/python manage.py createsuperuser` (then /admin/); an admin makes someone an instructor in "
+            "/admin/ > Users > the user > Role: Instructor. `--demo-admin` creates demo accounts instead.")
+    say("the speech model (whisper) loads on the first spoken answer: about 5 s once, then it stays loaded")
+    say(f"serving on http://{args.host}:{args.port or '<free port, see the log>'} (mode: {mode})")
     os.execv(str(VENV / "bin" / "daphne"), [str(VENV / "bin" / "daphne"), "-b", args.host, "-p", str(args.port),
                                              "interviewprep.asgi:application"])
 

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from accounts.admin_actions import delete_user_data, export_user_data
 from accounts.models import Cohort, CohortMembership, JobDescription, Resume, User
-from interviewprep.admin_actions import delete_user_data, export_user_data
 
 
 class EmailUserCreationForm(UserCreationForm):

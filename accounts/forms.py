@@ -4,8 +4,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import Seniority, User
-from sessions.models import Persona
+from accounts.models import Persona, Seniority, User
 
 
 class SignupForm(forms.Form):

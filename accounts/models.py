@@ -9,6 +9,22 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+
+class Persona(models.TextChoices):
+    """The interviewer's manner: a profile preference, and each interview's own setting (sessions)."""
+
+    FRIENDLY = "friendly", "Friendly mentor"
+    NEUTRAL = "neutral", "Neutral professional"
+    DEMANDING = "demanding", "Demanding senior engineer"
+
+    @classmethod
+    def preferred_by(cls, user: object) -> str:
+        """The user's saved persona, or friendly when none is saved or the saved value is not a persona (rows
+        from before the profile validated it must not block creating interviews)."""
+        saved = getattr(user, "persona", "")
+        return saved if saved in cls.values else cls.FRIENDLY
 
 
 class Role(models.TextChoices):
@@ -86,7 +102,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args: object, **kwargs: object) -> None:
         self.email = (self.email or "").strip().lower()
+        # set_password() leaves the new raw password in _password until the save; a hash upgrade at login clears it
+        # first. Every path that changes a password (form, reset, API, admin, changepassword) ends here, so this is
+        # the one place that revokes the API tokens made with the old one.
+        password_changed = self.pk is not None and self._password is not None
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+        if password_changed:
+            Token.objects.filter(user=self).delete()
 
     @property
     def display_name(self) -> str:

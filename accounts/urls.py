@@ -12,6 +12,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("data/", views.data, name="data"),
     path("data/export.json", views.data_export, name="data_export"),
+    path("data/export.zip", views.data_export_archive, name="data_export_archive"),
     path("password/change/", auth_views.PasswordChangeView.as_view(
         template_name="accounts/password_change_form.html",
         success_url=reverse_lazy("accounts:password_change_done")), name="password_change"),

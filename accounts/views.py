@@ -92,6 +92,20 @@ def data(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def data_export_archive(request: HttpRequest) -> HttpResponse:
+    """The export with the recordings, as one ZIP. Built in memory and sent whole: its size is bounded by the
+    user's storage quota, and a file-streaming response would be read into a list under ASGI anyway (with a
+    warning), since Django serves sync iterators there that way."""
+    import io
+
+    buffer = io.BytesIO()
+    selectors.user_data_archive(user=request.user, target=buffer)
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="interview-prep-data.zip"'
+    return response
+
+
+@login_required
 def data_export(request: HttpRequest) -> HttpResponse:
     import json
 

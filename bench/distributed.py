@@ -5,13 +5,17 @@ and the distributed tests use it.
     .venv/bin/python bench/distributed.py --database-url postgres://postgres@127.0.0.1:5432/interviewprep \
         --redis-url redis://127.0.0.1:6379/0 --daphne 2 --base-port 8001
 
-Runs until interrupted. `--create-db` creates the database first (trust auth on 127.0.0.1).
+Runs until interrupted. `--create-db` creates the database first (trust auth on 127.0.0.1). `--base-port 0` (the
+default of `Stack`, which tests use) lets each daphne bind a free port itself and reads it from its log: a port
+picked by probing can be taken by someone else before daphne binds it. A process that dies while starting fails
+the start at once with its exit code and the tail of its log.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -52,11 +56,12 @@ class Stack:
     redis_url: str
     var_dir: Path
     daphne_count: int = 2
-    base_port: int = 8001
+    base_port: int = 0  # 0: every daphne binds a free port of its own choosing (see `ports`)
     ml_concurrency: int = 1
     default_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    ports: list[int] = field(default_factory=list)  # the daphne ports, in start order, once they listen
 
     @property
     def env(self) -> dict[str, str]:
@@ -65,10 +70,6 @@ class Stack:
                     "DEBUG": "0", "PYTHONUNBUFFERED": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver"})
         env.update(self.extra_env)
         return env
-
-    @property
-    def ports(self) -> list[int]:
-        return [self.base_port + i for i in range(self.daphne_count)]
 
     def manage(self, *args: str) -> None:
         subprocess.run([str(VENV_BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env, check=True,
@@ -80,10 +81,14 @@ class Stack:
         self.manage("load_bank")
         self.manage("collectstatic", "--noinput", "-v", "0")
 
-    def _spawn(self, name: str, cmd: list[str]) -> None:
-        log = (self.var_dir / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+    def log_path(self, name: str) -> Path:
+        return self.var_dir / f"{name}.log"
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        with self.log_path(name).open("ab") as log:
+            self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log,
+                                                    stderr=subprocess.STDOUT, start_new_session=True)
+        return self.processes[name]
 
     def start_worker(self, queue: str) -> None:
         concurrency = self.ml_concurrency if queue == "ml" else self.default_concurrency
@@ -91,19 +96,34 @@ class Stack:
                                         "-c", str(concurrency), "-n", f"{queue}@%h", "--without-gossip",
                                         "--without-mingle", "-l", "info"])
 
-    def start_daphne(self, port: int) -> None:
-        self._spawn(f"daphne-{port}", [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                       "interviewprep.asgi:application"])
+    def start_daphne(self, port: int = 0, *, timeout: float = 120) -> int:
+        """Start a daphne on `port` (0: a free one it binds itself) and return the port it listens on.
+
+        The process is named `daphne-<port>` once the port is known, so a test can kill and restart it there."""
+        name = f"daphne-starting-{len(self.processes)}"
+        process = self._spawn(name, [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                     "interviewprep.asgi:application"])
+        bound = wait_listening(process, self.log_path(name), timeout=timeout)
+        final = f"daphne-{bound}"
+        if self.log_path(final).exists():  # a restart on the same port: keep the earlier life's log
+            self.log_path(final).rename(self.log_path(f"{final}-{time.time_ns()}"))
+        self.log_path(name).rename(self.log_path(final))  # the process keeps writing to the renamed file
+        self.processes[final] = self.processes.pop(name)
+        return bound
 
     def start(self, *, workers: bool = True, timeout: float = 120) -> Stack:
         self.prepare()
-        for port in self.ports:
-            self.start_daphne(port)
         if workers:
             self.start_worker("default")
             self.start_worker("ml")
+        for i in range(self.daphne_count):
+            port = self.start_daphne(self.base_port + i if self.base_port else 0, timeout=timeout)
+            self.ports.append(port)
         for port in self.ports:
-            wait_healthy(f"http://127.0.0.1:{port}", timeout=timeout)
+            wait_healthy(f"http://127.0.0.1:{port}", timeout=timeout, process=self.processes[f"daphne-{port}"],
+                         log_path=self.log_path(f"daphne-{port}"))
+        for name in [n for n in self.processes if n.startswith("worker-")]:
+            fail_if_dead(self.processes[name], self.log_path(name), f"celery {name} died")
         return self
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
@@ -128,10 +148,42 @@ class Stack:
         self.stop()
 
 
-def wait_healthy(base: str, *, timeout: float) -> None:
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def fail_if_dead(process: subprocess.Popen | None, log_path: Path | None, what: str) -> None:
+    if process is not None and process.poll() is not None:
+        tail = log_tail(log_path) if log_path is not None else ""
+        raise RuntimeError(f"{what}: the process exited with code {process.returncode}; its log ends:\n{tail}")
+
+
+_LISTENING = re.compile(rb"Listening on TCP address [^\s]+:(\d+)")
+
+
+def wait_listening(process: subprocess.Popen, log_path: Path, *, timeout: float) -> int:
+    """The port a daphne reports it listens on (it logs the bound port, also for `-p 0`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = _LISTENING.search(log_path.read_bytes()) if log_path.exists() else None
+        if match:
+            return int(match.group(1))
+        fail_if_dead(process, log_path, "daphne did not start")
+        time.sleep(0.2)
+    raise RuntimeError(f"daphne did not report a listening port within {timeout:.0f} s; its log ends:\n"
+                       f"{log_tail(log_path)}")
+
+
+def wait_healthy(base: str, *, timeout: float, process: subprocess.Popen | None = None,
+                 log_path: Path | None = None) -> None:
+    """Poll /healthz until 200; with `process`, fail at once (exit code, log tail) if it dies meanwhile."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
+        fail_if_dead(process, log_path, f"{base} is down")
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 if response.status == 200:
@@ -139,7 +191,8 @@ def wait_healthy(base: str, *, timeout: float) -> None:
         except Exception as exc:  # noqa: BLE001 - still starting
             last = exc
         time.sleep(0.5)
-    raise RuntimeError(f"{base} not healthy after {timeout:.0f} s: {last}")
+    tail = f"; its log ends:\n{log_tail(log_path)}" if log_path is not None else ""
+    raise RuntimeError(f"{base} not healthy after {timeout:.0f} s: {last}{tail}")
 
 
 def main() -> None:
@@ -148,7 +201,7 @@ def main() -> None:
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--var-dir", default=str(ROOT / "var" / "distributed"))
     parser.add_argument("--daphne", type=int, default=2)
-    parser.add_argument("--base-port", type=int, default=8001)
+    parser.add_argument("--base-port", type=int, default=8001, help="first daphne port; 0 = free ports")
     parser.add_argument("--create-db", action="store_true")
     args = parser.parse_args()
     if args.create_db:

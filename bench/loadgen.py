@@ -29,6 +29,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -104,8 +105,9 @@ async def run_client(url: str, cookie: str, question_id: int, pcm: bytes, stats:
     sent_at: list[tuple[int, float]] = []  # (cumulative bytes, monotonic send time)
     stream_start = 0.0
     try:
-        async with websockets.connect(url, additional_headers={"Cookie": f"sessionid={cookie}",
-                                                              "Origin": "http://127.0.0.1"},
+        # The page's own origin, port included: the socket refuses any other (interviewprep/middleware.py).
+        origin = "http://" + urlsplit(url).netloc
+        async with websockets.connect(url, additional_headers={"Cookie": f"sessionid={cookie}", "Origin": origin},
                                       max_size=2 ** 20, open_timeout=30) as ws:
             ready = json.loads(await asyncio.wait_for(ws.recv(), 30))
             if ready.get("type") != "ready":

@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
+import os
 import re
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 
 class Browser:
@@ -43,10 +45,36 @@ class Browser:
             return exc.code, exc.geturl(), exc.read().decode(errors="replace")
 
 
-def wait_healthy(base: str, timeout: float) -> dict:
+def server_alive(pid: int | None) -> None:
+    """Stop at once when the server process is gone (its log shows why) instead of waiting out the timeout."""
+    if pid is None:
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise SystemExit(f"the server process {pid} has exited") from None
+
+
+def port_from_log(log: str, pid: int | None, timeout: float) -> int:
+    """The port the server bound (`dev.py run --port 0` lets daphne choose; it logs the port it listens on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            match = re.search(r"Listening on TCP address [^\s]+:(\d+)", Path(log).read_text(errors="replace"))
+        except FileNotFoundError:
+            match = None
+        if match:
+            return int(match.group(1))
+        server_alive(pid)
+        time.sleep(0.5)
+    raise SystemExit(f"the server logged no listening port within {timeout:.0f} s")
+
+
+def wait_healthy(base: str, timeout: float, pid: int | None = None) -> dict:
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
+        server_alive(pid)
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
                 return json.loads(response.read())
@@ -66,9 +94,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", default="http://127.0.0.1:8000")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--server-log", help="read the port from this daphne log (the server ran with port 0)")
+    parser.add_argument("--server-pid", type=int, help="fail as soon as this server process exits")
     args = parser.parse_args()
+    if args.server_log:
+        args.base = f"http://127.0.0.1:{port_from_log(args.server_log, args.server_pid, args.timeout)}"
 
-    health = wait_healthy(args.base, args.timeout)
+    health = wait_healthy(args.base, args.timeout, args.server_pid)
     check(health["status"] == "ok", f"/healthz ok ({health['mode']})")
     browser = Browser(args.base)
     status, _, html = browser.get("/")

@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/transcription_bench.py [--repeat 3] [--max-streams 3] [--skip-live]
 
-- WER on ../shared/speech (case, punctuation and numbers normalised), beam 1 vs beam 5, with and without the
-  disfluency prompt (baseline: no prompt).
-- Real-time factor (decode seconds / audio seconds) of the final transcript, median over files and repeats, on
-  the short clips and on a ~50 s answer made by joining them; beam 1 is the baseline for beam 5.
-- Filler recall: espeak-ng sentences with known "um"/"uh", with and without the prompt (needs espeak-ng + sox).
+- WER (case, punctuation and numbers normalised) of plain whisper (baseline), the prompted decode and the final
+  transcript (transcribe_final), in the same run, on the clips tuned on (../shared/speech and the `tune` speakers
+  of tests/data/speech), on the held-out speakers, and on varied copies of the held-out clips.
+- Real-time factor (decode seconds / audio seconds) of plain vs final, median over files and repeats, on the
+  held-out clips and on a ~60 s answer made by joining them.
+- `--model-path DIR`: the same for another CTranslate2 whisper model (e.g. base from a PyPI package).
+- Fillers on espeak-ng speech (needs espeak-ng + sox): hesitation recall of plain, prompted and final decodes, and
+  filler precision/recall of the final transcript on the labelled sentences of tests/audio/filler_sentences.py.
 - Caption latency of the local live captioner fed jfk.wav in real time: wall time from the moment a word's
   audio end was fed to the first caption event (partial or final) holding it; p50 and p90.
 - Simultaneous live local-caption streams: N streams in real time at once; kept up while p50 latency <= 1.5 s.
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import os
 import re
 import statistics
@@ -36,69 +38,128 @@ django.setup()
 import numpy as np
 
 from audio.transcription import whisper_local
-from audio.transcription.evaluation import corpus_word_error_rate
+from audio.transcription.evaluation import corpus_word_error_rate, read_manifest, variants
 from audio.transcription.live import LiveCaptioner
 
 SPEECH = ROOT.parent / "shared" / "speech"
+REAL_SPEECH = ROOT / "tests" / "data" / "speech"
 BYTES_PER_SECOND = 32000
 
+Clip = tuple[str, np.ndarray, str]  # (name, 16 kHz samples, reference transcript)
 
-def load_speech() -> list[tuple[str, np.ndarray, str]]:
-    with (SPEECH / "transcripts.tsv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+
+def load_speech() -> list[Clip]:
+    rows = read_manifest(SPEECH)
     return [(r["file"], whisper_local.read_audio(SPEECH / r["file"]), r["transcript"]) for r in rows]
 
 
-def wer_table(clips: list[tuple[str, np.ndarray, str]]) -> None:
-    print("\n## WER on real speech (corpus, normalised)")
-    for prompt_name, prompt in (("no prompt (baseline)", None), ("disfluency prompt", whisper_local.DISFLUENCY_PROMPT)):
-        for beam in (1, 5):
-            pairs = [(ref, whisper_local.transcribe_array(audio, beam_size=beam, prompt=prompt).text)
-                     for _, audio, ref in clips]
-            print(f"  beam {beam}, {prompt_name:22s}: WER {corpus_word_error_rate(pairs):.3f}")
+def load_sets() -> dict[str, list[Clip]]:
+    """The clips tuned on (../shared/speech and the `tune` speakers), the held-out speakers, and varied copies of
+    the held-out clips (evaluation.variants)."""
+    rows = read_manifest(REAL_SPEECH)
+    own = {split: [(r["file"], whisper_local.read_audio(REAL_SPEECH / r["file"]), r["transcript"])
+                   for r in rows if r["split"] == split] for split in ("tune", "heldout")}
+    varied = [(f"{name} [{kind}]", audio, ref) for name, clean, ref in own["heldout"]
+              for kind, audio in variants(clean).items()]
+    return {"tuned on (shared + tune speakers)": load_speech() + own["tune"], "held-out speakers": own["heldout"],
+            "held-out, varied (x5)": varied}
 
 
-def rtf_table(clips: list[tuple[str, np.ndarray, str]], repeat: int) -> None:
+def decode(audio: np.ndarray, how: str) -> str:
+    if how == "plain":
+        return whisper_local.transcribe_array(audio, prompt=None).text
+    if how == "prompted":
+        return whisper_local.transcribe_array(audio, prompt=whisper_local.DISFLUENCY_PROMPT).text
+    return whisper_local.transcribe_final(audio).text
+
+
+def wer_table(sets: dict[str, list[Clip]]) -> None:
+    print("\n## WER on real speech (corpus, normalised; hesitations not in the references count as insertions)")
+    print("  plain = one decode without a prompt (baseline); prompted = the old final transcript; final = plain words")
+    print("  + the prompted decode's hesitations merged by time, no word over silence (transcribe_final)")
+    for name, clips in sets.items():
+        words = sum(len(ref.split()) for _, _, ref in clips)
+        row = []
+        for how in ("plain", "prompted", "final"):
+            pairs = [(ref, decode(audio, how)) for _, audio, ref in clips]
+            row.append(f"{how} {corpus_word_error_rate(pairs):.3f}")
+        print(f"  {name:36s} ({len(clips)} clips, {words} words): " + "   ".join(row))
+
+
+def rtf_table(clips: list[Clip], repeat: int) -> None:
     print("\n## Real-time factor of the final transcript (median; lower is faster)")
     gap = np.zeros(8000, dtype=np.float32)
     joined = np.concatenate([part for _, audio, _ in clips for part in (audio, gap)] * 2)
-    cases = [("short clips (2.5-11 s)", [audio for _, audio, _ in clips]),
-             (f"one {len(joined) / 16000:.0f} s answer", [joined])]
+    cases = [("short clips", [audio for _, audio, _ in clips]), (f"one {len(joined) / 16000:.0f} s answer", [joined])]
     for name, audios in cases:
         medians = {}
-        for beam in (1, 5):
+        for how in ("plain", "final"):
             rtfs = []
             for _ in range(repeat):
                 for audio in audios:
                     started = time.perf_counter()
-                    whisper_local.transcribe_array(audio, beam_size=beam)
+                    decode(audio, how)
                     rtfs.append((time.perf_counter() - started) / (len(audio) / 16000))
-            medians[beam] = statistics.median(rtfs)
-        print(f"  {name:24s}: beam 1 (baseline) {medians[1]:.3f}   beam 5 {medians[5]:.3f}   "
-              f"beam 5 / beam 1 = {medians[5] / medians[1]:.2f}x")
+            medians[how] = statistics.median(rtfs)
+        print(f"  {name:24s}: plain (baseline) {medians['plain']:.3f}   final {medians['final']:.3f}   "
+              f"final / plain = {medians['final'] / medians['plain']:.2f}x")
+
+
+def model_table(path: str, sets: dict[str, list[Clip]], repeat: int) -> None:
+    """The same WER and RTF with another CTranslate2 whisper model (e.g. base), then back to the default."""
+    from django.conf import settings
+
+    print(f"\n## Another model: {path}")
+    default = settings.WHISPER_MODEL_PATH
+    settings.WHISPER_MODEL_PATH = path
+    whisper_local.model.reset()
+    try:
+        started = time.perf_counter()
+        whisper_local.model.get()
+        print(f"  model load {time.perf_counter() - started:.2f} s")
+        wer_table(sets)
+        rtf_table(sets["held-out speakers"], repeat)
+    finally:
+        settings.WHISPER_MODEL_PATH = default
+        whisper_local.model.reset()
 
 
 def filler_recall() -> None:
-    print("\n## Filler recall on espeak-ng speech (um/uh/er/ah kept by whisper)")
+    print("\n## Fillers on espeak-ng speech")
+    from collections import Counter
     from shutil import which
 
     if not (which("espeak-ng") and which("sox")):
         print("  skipped: espeak-ng and sox are needed")
         return
+    from audio.transcription.speech_metrics import detect_fillers
+    from tests.audio.filler_sentences import LABELLED
     from tests.fakes.speech import FILLER_SENTENCES, synthesize
 
     def hesitations(text: str) -> int:
         return len(re.findall(r"\b(um+|uh+|uhm|er+m?|ah+)\b", text.lower()))
 
     with tempfile.TemporaryDirectory() as folder:
-        paths = [synthesize(text, Path(folder) / f"s{i}.wav", which) for i, text in enumerate(FILLER_SENTENCES)]
+        audios = [whisper_local.read_audio(synthesize(text, Path(folder) / f"s{i}.wav", which))
+                  for i, text in enumerate(FILLER_SENTENCES)]
         spoken = sum(hesitations(t) for t in FILLER_SENTENCES)
-        for name, prompt in (("no prompt (baseline)", None), ("disfluency prompt", whisper_local.DISFLUENCY_PROMPT)):
-            outs = [whisper_local.transcribe_file(p, prompt=prompt).text for p in paths]
+        print("  hesitations kept (um/uh/er/ah), and the WER of the other words:")
+        for how in ("plain", "prompted", "final"):
+            outs = [decode(audio, how) for audio in audios]
             found = sum(min(hesitations(o), hesitations(t)) for o, t in zip(outs, FILLER_SENTENCES, strict=True))
             refs = [(t, o) for t, o in zip(FILLER_SENTENCES, outs, strict=True)]
-            print(f"  {name:22s}: recall {found}/{spoken} = {found / spoken:.2f}   "
+            print(f"    {how:9s}: recall {found}/{spoken} = {found / spoken:.2f}   "
                   f"WER (fillers excluded) {corpus_word_error_rate(refs, drop_fillers=True):.3f}")
+        labelled = [whisper_local.read_audio(synthesize(text, Path(folder) / f"l{i}.wav", which))
+                    for i, (text, _, _) in enumerate(LABELLED)]
+    tp = fp = fn = 0
+    for audio, (_, fillers, _) in zip(labelled, LABELLED, strict=True):
+        words = whisper_local.transcribe_final(audio).words
+        found_c = Counter(f["text"] for f in detect_fillers(words) if f["kind"] == "filler")
+        hit = sum((Counter(fillers) & found_c).values())
+        tp, fp, fn = tp + hit, fp + sum(found_c.values()) - hit, fn + len(fillers) - hit
+    print(f"  all fillers on {len(LABELLED)} labelled sentences (tests/audio/filler_sentences.py), final transcript: "
+          f"precision {tp / max(1, tp + fp):.2f} recall {tp / max(1, tp + fn):.2f} ({tp} of {tp + fn})")
 
 
 async def caption_run(pcm: bytes, *, speed: float = 1.0) -> tuple[list[float], LiveCaptioner]:
@@ -159,6 +220,7 @@ def main() -> None:
     parser.add_argument("--max-streams", type=int, default=3)
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--only-live", action="store_true")
+    parser.add_argument("--model-path", help="also measure this CTranslate2 whisper model folder (e.g. base)")
     args = parser.parse_args()
     if not SPEECH.is_dir():
         sys.exit(f"no speech at {SPEECH}")
@@ -166,10 +228,12 @@ def main() -> None:
     whisper_local.model.get()
     print(f"model load {time.perf_counter() - started:.2f} s; cpu threads {django.conf.settings.WHISPER_CPU_THREADS}")
     if not args.only_live:
-        clips = load_speech()
-        wer_table(clips)
-        rtf_table(clips, args.repeat)
+        sets = load_sets()
+        wer_table(sets)
+        rtf_table(sets["held-out speakers"], args.repeat)
         filler_recall()
+        if args.model_path:
+            model_table(args.model_path, sets, args.repeat)
     if not args.skip_live:
         asyncio.run(live_table(args.max_streams))
 

@@ -11,13 +11,17 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from audio.routing import websocket_urlpatterns  # noqa: E402
+from interviewprep.body_limits import BodyLimitMiddleware, install_daphne_cap  # noqa: E402
+from interviewprep.middleware import SameOriginWebSocketValidator  # noqa: E402
+
+# Served by daphne: refuse oversized bodies while they arrive, before daphne queues them in memory.
+install_daphne_cap()
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": BodyLimitMiddleware(django_asgi_app),
+        "websocket": SameOriginWebSocketValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -26,7 +26,7 @@ app.autodiscover_tasks()
 @worker_process_init.connect
 def _reset_models_in_child(**_kwargs: object) -> None:
     # Under prefork, a model used in the parent before the fork hangs the child's first task
-    # (STACK_NOTES). Children start with empty singletons and load lazily on first use.
+    # (docs/stack-notes.md). Children start with empty singletons and load lazily on first use.
     from interviewprep.singletons import reset_all
 
     reset_all()

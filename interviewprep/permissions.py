@@ -1,4 +1,4 @@
-"""DRF permission classes and throttles that mirror the pages.
+"""DRF permission classes that mirror the pages (throttles: interviewprep/ratelimit.py).
 
 Pages: a candidate's own objects come through the ownership-scoped selectors (someone else's id is a 404, never a
 403), instructor pages need the instructor or admin role (403 otherwise), the question bank is read by everyone
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
 
 class IsInstructor(BasePermission):
@@ -44,29 +42,6 @@ class ReadAnyWriteAdmin(BasePermission):
         if not (user and user.is_authenticated):
             return False
         return request.method in SAFE_METHODS or user.is_admin
-
-
-class FormRateThrottle(SimpleRateThrottle):
-    """The pages' per-form limits (settings.RATE_LIMITS, e.g. "10/m") applied to the matching API endpoint, per user
-    when signed in and per client IP otherwise. Views name the form in `throttle_scope`."""
-
-    def get_rate(self) -> str | None:
-        scope = getattr(self, "scope", None)
-        if not settings.RATE_LIMITS_ENABLED or scope not in settings.RATE_LIMITS:
-            return None
-        return settings.RATE_LIMITS[scope]
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.scope = getattr(view, "throttle_scope", None)
-        self.rate = self.get_rate()
-        if self.rate is None:
-            return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        who = f"u{request.user.pk}" if request.user and request.user.is_authenticated else self.get_ident(request)
-        return f"throttle_form_{self.scope}_{who}"
 
 
 class ServiceRefused(APIException):

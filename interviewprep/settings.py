@@ -38,6 +38,14 @@ DEBUG: bool = False if PRODUCTION else env.bool("DEBUG", default=EMBEDDED and no
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # required: raises ImproperlyConfigured when missing
+    # The rule of Django's security.W009 check, enforced at startup: a guessable key lets anyone forge sessions,
+    # password-reset links and signed cookies, so production refuses to start rather than warn.
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak for PRODUCTION=1: use at least 50 random characters, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'.")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-insecure-key-change-me-not-for-production-use-0123456789")
 
@@ -150,9 +158,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_MIMETYPES = {".mjs": "text/javascript", ".js": "text/javascript"}
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Uploaded files past 256 KB go to a temporary file while they are parsed, not to memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 UPLOAD_MAX_BYTES: int = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# Any request body past this is refused with 413 before it is parsed (interviewprep/body_limits.py); routes that
+# take uploads (resumes) allow UPLOAD_MAX_BYTES plus the multipart framing instead.
+REQUEST_MAX_BYTES: int = env.int("REQUEST_MAX_BYTES", default=1024 * 1024)
+# Disk a user's files may take (resumes and answer audio), in MB; past it uploads and new spoken answers are refused.
+USER_STORAGE_QUOTA_MB: int = env.int("USER_STORAGE_QUOTA_MB", default=200)
 
 # --- Channels --------------------------------------------------------------------------------
 if REDIS_URL:
@@ -208,22 +222,18 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Interview Prep <nore
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes an anonymous request a 401 rather than a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "interviewprep.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_THROTTLE_ANON", default="60/min"),
-        "user": env.str("API_THROTTLE_USER", default="600/min"),
-    },
+    "DEFAULT_SCHEMA_CLASS": "interviewprep.schema.ErrorDocumentingAutoSchema",
+    # The same cache counters as the pages' limits (RATE_LIMITS["api_anon"], ["api_user"]).
+    "DEFAULT_THROTTLE_CLASSES": ["interviewprep.ratelimit.ApiRateThrottle"],
 }
+# API tokens older than this are refused (401) and replaced at the next POST /api/v1/auth/token/; 0 = never expire.
+API_TOKEN_TTL_DAYS: int = env.int("API_TOKEN_TTL_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Interview Prep API",
     "DESCRIPTION": "Practise job interviews out loud: interviews, answers, the question bank, mastery, study plans.",
@@ -233,6 +243,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The <id:...> path converter (interviewprep/converters.py): a 64-bit id.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1,
+                                        "maximum": 2**63 - 1}},
     # Several models have a `status` with different choices: name each set after its model's choices class.
     "ENUM_NAME_OVERRIDES": {
         "InterviewStatusEnum": "sessions.models.SessionStatus",
@@ -243,8 +256,11 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Rate limits on forms (per client IP; see interviewprep/ratelimit.py) ---------------------
+# --- Rate limits (per user when signed in, per IP otherwise; see interviewprep/ratelimit.py) ---
+# One counter per scope and client, shared by the page, its API endpoint and (for login) /admin/login/.
 RATE_LIMITS: dict[str, str] = {
+    "api_anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    "api_user": env.str("API_THROTTLE_USER", default="600/min"),
     "login": env.str("RATE_LIMIT_LOGIN", default="10/m"),
     "signup": env.str("RATE_LIMIT_SIGNUP", default="5/m"),
     "upload": env.str("RATE_LIMIT_UPLOAD", default="10/m"),
@@ -317,5 +333,8 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "faster_whisper": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # faiss tries its AVX512 and AVX2 builds first and logs each miss, with a ModuleNotFoundError, at INFO:
+        # normal on most CPUs (it then loads the build that fits) but it reads like a failure on every start.
+        "faiss.loader": {"level": "WARNING"},
     },
 }

@@ -60,21 +60,49 @@ def _run_eager(signature: Signature) -> None:
         close_old_connections()
 
 
-def _submit(signature: Signature) -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+def _submit(signature: Signature, countdown: float = 0) -> None:
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        signature.apply_async(countdown=countdown or None)
+    elif countdown > 0:
+        _submit_later(signature, countdown)
+    else:
         future = _embedded_pool().submit(_run_eager, signature)
         _pending.add(future)
         future.add_done_callback(_pending.discard)
-    else:
-        signature.apply_async()
 
 
-def task_enqueue(signature: Signature) -> None:
+def _submit_later(signature: Signature, countdown: float) -> None:
+    """Embedded countdown: a timer submits the task later, so no task thread is held while it waits.
+
+    The timer's own future stays pending until the task it submits is done, so `embedded_wait` waits for both.
+    """
+    waiting: Future[Any] = Future()
+    _pending.add(waiting)
+    waiting.add_done_callback(_pending.discard)
+
+    def fire() -> None:
+        try:
+            future = _embedded_pool().submit(_run_eager, signature)
+        except RuntimeError as exc:  # the pool was shut down (process exit): nothing left to run it
+            waiting.set_exception(exc)
+            return
+        future.add_done_callback(lambda _f: waiting.set_result(None))
+
+    timer = threading.Timer(countdown, fire)
+    timer.daemon = True
+    timer.start()
+
+
+def task_enqueue(signature: Signature, *, countdown: float = 0) -> None:
     """Queue a task signature (or a chain) once the current transaction commits (at once outside one).
 
     Pass immutable signatures (`task.si(answer_id)`): tasks take ids, never raw audio or model objects.
+    `countdown` delays the start by that many seconds in both run modes (a broker ETA, or an in-process timer).
     """
-    transaction.on_commit(lambda: _submit(signature))
+    if countdown > 0:
+        transaction.on_commit(lambda: _submit(signature, countdown))
+    else:
+        transaction.on_commit(lambda: _submit(signature))
 
 
 def embedded_wait(timeout: float = 60.0) -> bool:

@@ -104,11 +104,10 @@ def _isolated_index(request: pytest.FixtureRequest, _bank_index_dir: Path) -> No
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
     """The real question bank is loaded once into the test database (it is data, not a fixture to fake)."""
-    from django.core.management import call_command, get_commands
+    from django.core.management import call_command
 
     with django_db_blocker.unblock():
-        if "load_bank" in get_commands():  # TEMP until the loader lands
-            call_command("load_bank", verbosity=0)
+        call_command("load_bank", verbosity=0)
 
 
 @pytest.fixture
@@ -198,6 +197,6 @@ def answer_factory(db):  # noqa: ANN001, ANN201
 def pipeline_calls(monkeypatch):  # noqa: ANN001, ANN201
     """Record pipeline enqueues instead of running transcription and scoring (for tests about the socket)."""
     calls: list[int] = []
-    monkeypatch.setattr("sessions.pipeline.answer_pipeline_enqueue",
+    monkeypatch.setattr("pipeline.chain.answer_pipeline_enqueue",
                         lambda *, answer_id, force=False: calls.append(answer_id))
     return calls

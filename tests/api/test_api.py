@@ -306,6 +306,38 @@ def test_profile_update_goes_through_the_service(api, candidate) -> None:  # noq
     assert api.patch("/api/v1/me/", {"years_experience": 99}, format="json").status_code == 400
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("body, field", [
+    ({"skills": "Python, SQL"}, "skills"), ({"skills": 5}, "skills"), ({"skills": {"a": 1}}, "skills"),
+    ({"skills": [["nested"]]}, "skills"), ({"skills": ["x" * 61]}, "skills"), ({"skills": ["s"] * 61}, "skills"),
+    ({"persona": "pirate"}, "persona"), ({"years_experience": -1}, "years_experience"),
+    ({"years_experience": 2**70}, "years_experience"),
+])
+def test_bad_profile_fields_are_400_with_a_message(api, candidate, body, field) -> None:  # noqa: ANN001
+    api.force_authenticate(candidate)
+    response = api.patch("/api/v1/me/", body, format="json")
+    assert response.status_code == 400 and response.json()[field], response.content
+    candidate.refresh_from_db()
+    assert candidate.persona == "friendly" and candidate.skills == []  # nothing half-saved
+
+
+@pytest.mark.django_db
+def test_a_saved_bad_persona_does_not_block_creating_interviews(api, world, candidate) -> None:  # noqa: ANN001
+    type(candidate).objects.filter(pk=candidate.pk).update(persona="pirate")  # a row from before validation
+    api.force_authenticate(candidate)
+    response = api.post("/api/v1/interviews/", {"mode": "technical", "topics": [TOPIC], "count": 1}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["persona"] == "friendly"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["difficulty=9", "difficulty=0", "difficulty=abc", f"difficulty={2**64}"])
+def test_out_of_range_filters_are_400_not_ignored(api, candidate, query) -> None:  # noqa: ANN001
+    api.force_authenticate(candidate)
+    response = api.get(f"/api/v1/bank/questions/?{query}")
+    assert response.status_code == 400 and "difficulty" in response.json()
+
+
 # --- cohorts -------------------------------------------------------------------------------------------------
 
 
@@ -315,7 +347,7 @@ def test_cohort_dashboard_and_member_report(api, world, instructor, candidate) -
     data = api.get(f"/api/v1/cohorts/{world.cohort.pk}/").json()
     assert data["cohort"]["name"] == "Spring cohort"
     assert [m["email"] for m in data["members"]] == ["cand@example.com"]
-    assert data["averages"] == {"content": 62.0, "delivery": 70.0, "answers": 1}
+    assert data["averages"] == {"content": 62.0, "delivery": 70.0, "pace_wpm": None, "answers": 1}
     assert data["weakest"][0]["subtopic"] == "Indexes"
     assert data["members"][0]["progress"][0]["content"] == 62.0
     assert data["assignments"][0]["assignment"]["title"] == "Indexes drill"
@@ -365,3 +397,137 @@ def test_schema_generates_and_validates_without_warnings(tmp_path) -> None:  # n
 def test_docs_page_serves_offline_assets(client) -> None:  # noqa: ANN001
     page = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in page and "/static/drf_spectacular_sidecar/" in page and "cdn" not in page.lower()
+
+
+@pytest.mark.django_db
+def test_docs_page_runs_under_the_sites_csp(client) -> None:  # noqa: ANN001
+    """The CSP allows scripts and styles from this origin only: the page must have no inline ones, and every
+    script and stylesheet it names must load (the init script too, as JavaScript)."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    page = response.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), "inline <script> refused by the CSP"
+    assert "<style" not in page and " style=" not in page
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
+    assert len(assets) >= 5
+    for url in assets:
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url
+        else:
+            loaded = client.get(url.replace("&amp;", "&"))
+            assert loaded.status_code == 200, url
+            assert "javascript" in loaded["Content-Type"] and "SwaggerUIBundle" in loaded.content.decode()
+
+
+# --- token lifetime -----------------------------------------------------------------------------------------------
+
+
+def _token_for(user) -> str:  # noqa: ANN001
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def _token_works(key: str) -> bool:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client.get("/api/v1/me/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_password_change_on_the_page_revokes_api_tokens(candidate) -> None:  # noqa: ANN001
+    from django.test import Client
+
+    key = _token_for(candidate)
+    assert _token_works(key)
+    page = Client()
+    page.force_login(candidate)
+    new = "another-long-pass-42"
+    response = page.post("/accounts/password/change/", {"old_password": PASSWORD, "new_password1": new,
+                                                        "new_password2": new})
+    assert response.status_code == 302
+    assert not _token_works(key)
+
+
+@pytest.mark.django_db
+def test_password_reset_revokes_api_tokens(candidate) -> None:  # noqa: ANN001
+    from django.contrib.auth.tokens import default_token_generator
+    from django.test import Client
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    key = _token_for(candidate)
+    client = Client()
+    url = f"/accounts/password/reset/{urlsafe_base64_encode(force_bytes(candidate.pk))}/" \
+          f"{default_token_generator.make_token(candidate)}/"
+    form_url = client.get(url, follow=True).redirect_chain[-1][0]
+    new = "another-long-pass-42"
+    assert client.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    assert not _token_works(key)
+
+
+@pytest.mark.django_db
+def test_admin_password_change_and_set_password_revoke_api_tokens(candidate) -> None:  # noqa: ANN001
+    from django.test import Client
+
+    from accounts.models import User
+
+    admin = User.objects.create_superuser("root@example.com", PASSWORD)
+    key = _token_for(candidate)
+    client = Client()
+    client.force_login(admin)
+    new = "another-long-pass-42"
+    response = client.post(f"/admin/accounts/user/{candidate.pk}/password/",
+                           {"password1": new, "password2": new, "usable_password": "true"})
+    assert response.status_code == 302, response.content[:500]
+    assert not _token_works(key)
+    # Any other path (manage.py changepassword, a shell) goes through set_password() and save().
+    key = _token_for(candidate)
+    candidate.refresh_from_db()
+    candidate.set_password("yet-another-pass-43")
+    candidate.save()
+    assert not _token_works(key)
+    # Saving without a new password keeps the token.
+    key = _token_for(candidate)
+    candidate.full_name = "Renamed"
+    candidate.save()
+    assert _token_works(key)
+
+
+@pytest.mark.django_db
+def test_expired_token_is_401_and_a_new_one_is_issued(api, candidate, settings) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    settings.API_TOKEN_TTL_DAYS = 7
+    key = _token_for(candidate)
+    Token.objects.filter(key=key).update(created=timezone.now() - timedelta(days=8))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    refused = api.get("/api/v1/me/")
+    assert refused.status_code == 401 and "expired" in refused.json()["detail"]
+    fresh = APIClient().post("/api/v1/auth/token/", {"email": candidate.email, "password": PASSWORD},
+                             format="json").json()["token"]
+    assert fresh != key and _token_works(fresh)
+    settings.API_TOKEN_TTL_DAYS = 0  # never expire
+    Token.objects.filter(key=fresh).update(created=timezone.now() - timedelta(days=3650))
+    assert _token_works(fresh)
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_its_error_responses(client) -> None:  # noqa: ANN001
+    schema = client.get("/api/schema/?format=json").json()
+    operations = [(path, method, op) for path, item in schema["paths"].items() for method, op in item.items()]
+    assert len(operations) > 30
+    for path, method, op in operations:
+        missing = {"400", "401", "403", "404", "429"} - set(op["responses"])
+        assert not missing, f"{method.upper()} {path} lacks {sorted(missing)}"
+        for code in ("401", "429"):  # (a view may describe its own 400/403/404 more precisely)
+            assert op["responses"][code]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"}

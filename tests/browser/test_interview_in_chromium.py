@@ -107,6 +107,29 @@ def answer_by_voice(page, seconds: float) -> dict:  # noqa: ANN001
     return seen
 
 
+def replay_follows_the_transcript(page) -> None:  # noqa: ANN001
+    """The answer page's player (static/js/replay.js): clicking a word seeks there and plays, the highlighted word
+    follows playback, and the arrow keys move the highlight through the words."""
+    page.wait_for_function("() => document.querySelector('[data-replay-audio]').readyState >= 1", timeout=30000)
+    duration = page.evaluate("document.querySelector('[data-replay-audio]').duration")
+    assert 8 < duration < 20, f"the recording plays for {duration} s, not the ~13 s spoken"
+    words = page.locator("[data-replay-transcript] .w[data-start]")
+    assert words.count() > 10
+    target = words.nth(3)
+    start = float(target.get_attribute("data-start"))
+    target.click()
+    page.wait_for_function(f"() => document.querySelector('[data-replay-audio]').currentTime > {start + 1.0}",
+                           timeout=15000)
+    shot(page, "07b-answer-replay")
+    highlighted = float(page.get_attribute("[data-replay-transcript] .w.is-current", "data-start") or -1)
+    assert highlighted > start, "the highlight did not follow playback"
+    page.evaluate("document.querySelector('[data-replay-audio]').pause()")
+    page.focus("[data-replay-transcript]")
+    page.keyboard.press("ArrowLeft")
+    after_key = float(page.get_attribute("[data-replay-transcript] .w.is-current", "data-start") or -1)
+    assert after_key < highlighted, "ArrowLeft did not move to the previous word"
+
+
 def test_candidate_answers_by_voice_and_reads_feedback_and_report(server, browser) -> None:  # noqa: ANN001
     try:
         candidate_journey(server, browser)
@@ -178,6 +201,7 @@ def candidate_journey(server: dict, browser) -> None:  # noqa: ANN001
     page.wait_for_selector("main")
     shot(page, "07-answer-feedback")
     assert "country" in page.content().lower()
+    replay_follows_the_transcript(page)
 
     page.goto(f"/interviews/{session_id}/")
     page.click("text=Finish and get the report")

@@ -18,13 +18,20 @@ def bank_topic() -> Any:
     from mastery.models import Subtopic, Topic
     from rag.models import BankQuestion
 
+    # Distinct questions: interviews never hold two near-duplicates, so templated texts would be drawn only once.
+    texts = {"indexes": ("How does a B-tree index speed up a lookup on a large table?",
+                         "When would the query planner decide not to use an index at all?",
+                         "What does every extra index cost when rows are inserted or updated?"),
+             "joins": ("Which rows does an inner join return when one side has no match?",
+                       "Why would you choose a left outer join for a report of customers?",
+                       "How does a hash join differ from a nested loop join in speed and memory?")}
     topic, _ = Topic.objects.get_or_create(slug=TOPIC, defaults={"name": "Cohort test topic", "kind": "technical"})
     for s_slug, s_name in (("indexes", "Indexes"), ("joins", "Joins")):
         subtopic, _ = Subtopic.objects.get_or_create(topic=topic, slug=s_slug, defaults={"name": s_name})
         for i in range(1, 4):
             BankQuestion.objects.get_or_create(ext_id=f"cohorttest-{s_slug}-{i}", defaults={
                 "topic": topic, "subtopic": subtopic, "difficulty": 1 + (i % 3),
-                "text": f"Question {i} about {s_name.lower()}: explain how they work and when to use them.",
+                "text": texts[s_slug][i - 1],
                 "reference_answer": f"A reference answer about {s_name.lower()} " * 8,
                 "key_points": [f"{s_name} point one", f"{s_name} point two", f"{s_name} point three"],
                 "hint": "Think about trade-offs."})
@@ -76,6 +83,7 @@ def build_world(*, candidate: Any, instructor: Any) -> World:
     from mastery.models import StudyPlan, StudyPlanItem
     from rag.models import BankQuestion
     from sessions.models import Report
+    from sessions.services import assignment_create
 
     bank_topic()
     cohort = services.cohort_create(owner=instructor, name="Spring cohort")
@@ -87,7 +95,7 @@ def build_world(*, candidate: Any, instructor: Any) -> World:
     answer = question.answers.get()
     report = Report.objects.create(session=session, status="ready", content_score=62, delivery_score=70,
                                    data={"summary": "Solid basics."})
-    assignment = services.assignment_create(cohort=cohort, created_by=instructor, title="Indexes drill",
+    assignment = assignment_create(cohort=cohort, created_by=instructor, title="Indexes drill",
                                             topic_slugs=[TOPIC], question_count=2,
                                             due_at=timezone.now() + timedelta(days=3))
     plan = StudyPlan.objects.create(user=candidate, summary="Practise joins.")

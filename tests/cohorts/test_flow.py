@@ -22,7 +22,8 @@ def _score(session, content: float, delivery: float) -> None:  # noqa: ANN001
 @pytest.mark.django_db
 def test_assignment_flows_from_instructor_to_candidate_to_cohort_dashboard(
         login_as, candidate, other_candidate, instructor) -> None:  # noqa: ANN001
-    from accounts import cohorts, services
+    from accounts import services
+    from sessions import cohorts
     from sessions.models import InterviewSession
 
     bank_topic()
@@ -92,10 +93,11 @@ def test_assignment_flows_from_instructor_to_candidate_to_cohort_dashboard(
 def test_one_click_start_failure_goes_back_to_the_form(login_as, candidate, instructor) -> None:  # noqa: ANN001
     """A resume-based assignment for a member without a resume: the service refuses, the page says why."""
     from accounts import services
+    from sessions.services import assignment_create
 
     cohort = services.cohort_create(owner=instructor, name="Resume cohort")
     services.cohort_join(user=candidate, invite_code=cohort.invite_code)
-    assignment = services.assignment_create(cohort=cohort, created_by=instructor, mode="resume")
+    assignment = assignment_create(cohort=cohort, created_by=instructor, mode="resume")
     client = login_as("candidate")
     response = client.post(f"/cohorts/assignments/{assignment.pk}/start/")
     assert response.status_code == 302 and response["Location"] == f"/interviews/new/?assignment={assignment.pk}"
@@ -104,8 +106,9 @@ def test_one_click_start_failure_goes_back_to_the_form(login_as, candidate, inst
 
 @pytest.mark.django_db
 def test_dashboard_numbers_on_a_crafted_cohort(candidate, other_candidate, instructor) -> None:  # noqa: ANN001
-    from accounts import cohorts, services
+    from accounts import services
     from accounts.models import CohortMembership
+    from sessions import cohorts
 
     cohort = services.cohort_create(owner=instructor, name="Numbers")
     for user in (candidate, other_candidate):
@@ -134,6 +137,7 @@ def test_dashboard_numbers_on_a_crafted_cohort(candidate, other_candidate, instr
 @pytest.mark.django_db
 def test_assignment_service_refuses_bad_input(instructor, other_instructor, candidate) -> None:  # noqa: ANN001
     from accounts import services
+    from sessions.services import assignment_create
 
     cohort = services.cohort_create(owner=instructor, name="Rules")
     cases = [
@@ -148,7 +152,7 @@ def test_assignment_service_refuses_bad_input(instructor, other_instructor, cand
     for case in cases:
         kwargs = {"cohort": cohort, "created_by": instructor, **case}
         with pytest.raises(services.AccountError):
-            services.assignment_create(**kwargs)
+            assignment_create(**kwargs)
     with pytest.raises(services.AccountError):
         services.cohort_create(owner=candidate, name="Not mine")
     assert not cohort.assignments.exists()

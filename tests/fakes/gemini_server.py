@@ -157,7 +157,7 @@ if pytest is not None:
     @pytest.fixture
     def gemini_fake(gemini_server, settings):  # noqa: ANN001, ANN201
         """Point the real SDK at the fake: settings changed, client singleton reset before and after."""
-        from rag.feedback.gemini import gemini_client
+        from interviewprep.gemini import gemini_client
 
         gemini_server.reset()
         settings.GEMINI_API_KEY = API_KEY

@@ -17,7 +17,8 @@ import pytest
 from bench.distributed import Stack, create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+# Generous: building the stack (migrate, load_bank embeds the bank) takes minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +29,9 @@ def stack(postgres_url, redis_url, tmp_path_factory):  # noqa: ANN001, ANN201
     create_database(database_url)
     redis.Redis.from_url(redis_url).flushdb()
     stack = Stack(database_url=database_url, redis_url=redis_url, var_dir=tmp_path_factory.mktemp("dist"),
-                  daphne_count=1, base_port=18301, extra_env={"RATE_LIMITS_ENABLED": "0"})
+                  daphne_count=1, extra_env={"RATE_LIMITS_ENABLED": "0"})
     try:
-        stack.start(timeout=180)
+        stack.start(timeout=600)
         yield stack
     finally:
         stack.stop()
@@ -99,7 +100,7 @@ async def main():
     # Send from another thread, as a Celery task would (its own event loop and connection).
     await asyncio.get_running_loop().run_in_executor(None, lambda: session_notify(
         session_id=424242, event={"type": "answer.scored", "answer_id": 7}))
-    message = await asyncio.wait_for(layer.receive(channel), timeout=10)
+    message = await asyncio.wait_for(layer.receive(channel), timeout=60)
     print("EVENT", message["event"]["type"], message["event"]["answer_id"])
 
 asyncio.run(main())

@@ -24,7 +24,7 @@ def routes() -> list[tuple[str, str]]:
         for entry in patterns:
             if isinstance(entry, URLResolver):
                 walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
-            elif isinstance(entry, URLPattern) and namespace in NAMESPACES and "<int:" in prefix + str(entry.pattern):
+            elif isinstance(entry, URLPattern) and namespace in NAMESPACES and "<id:" in prefix + str(entry.pattern):
                 found.append((f"{namespace}:{entry.name}", prefix + str(entry.pattern)))
 
     walk(get_resolver().url_patterns, "", None)
@@ -63,7 +63,7 @@ def fill(route: str, ids: dict[str, int]) -> str:
         assert name in ids, f"{route}: the test does not know how to make a `{name}`; add it to the fixture"
         return str(ids[name])
 
-    return "/" + re.sub(r"<int:(\w+)>", value, route)
+    return "/" + re.sub(r"<id:(\w+)>", value, route)
 
 
 def test_the_walk_finds_the_routes_that_matter() -> None:
@@ -95,3 +95,17 @@ def test_anonymous_visitors_are_sent_to_login(client, owned, name, route) -> Non
     response = client.get(fill(route, owned))
     assert response.status_code in (302, 405) and (response.status_code == 405
                                                    or "/accounts/login/" in response["Location"])
+
+
+@pytest.mark.parametrize("path", ["/interviews/{big}/", "/interviews/answers/{big}/", "/api/v1/interviews/{big}/",
+                                  "/api/v1/answers/{big}/", "/api/v1/bank/questions/{big}/",
+                                  "/api/v1/cohorts/{big}/", "/jobs/{big}/fit/"])
+@pytest.mark.parametrize("big", [2**63, 2**64, 10**30])
+def test_ids_beyond_64_bits_are_404_not_500(candidate_client, path, big) -> None:  # noqa: ANN001
+    assert candidate_client.get(path.format(big=big)).status_code == 404
+
+
+@pytest.mark.parametrize("query", [f"session={2**64}", "session=-1", "session=abc", f"session={10**40}"])
+def test_id_query_parameters_beyond_64_bits_are_400(candidate_client, query) -> None:  # noqa: ANN001
+    response = candidate_client.get(f"/api/v1/answers/?{query}")
+    assert response.status_code == 400 and "session" in response.json()["detail"]

@@ -24,26 +24,30 @@ from pathlib import Path
 
 import pytest
 
-from bench.distributed import Stack, create_database, drop_database, wait_healthy
+from bench.distributed import Stack, create_database, drop_database, fail_if_dead, wait_healthy
 from bench.loadgen import load_speech, make_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAME = 4096
 BYTES_PER_SECOND = 32000
-pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(900)]
+# Generous: building the stack and scoring answers take minutes on a busy 2-core machine.
+pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
-def free_port() -> int:
+def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 class RedisServer:
-    """A private redis-server with an append-only file, as a broker should run: a restart keeps queued tasks."""
+    """A private redis-server with an append-only file, as a broker should run: a restart keeps queued tasks.
+
+    redis-server cannot take a socket bound for it, nor report a port it chose, so the first start tries a port
+    that was just free and, if redis exits because something took it meanwhile, another one. Restarts reuse it."""
 
     def __init__(self, binary: str, directory: Path) -> None:
-        self.binary, self.directory, self.port = binary, directory, free_port()
+        self.binary, self.directory, self.port = binary, directory, 0
         self.process: subprocess.Popen | None = None
 
     @property
@@ -51,19 +55,32 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        log = (self.directory / "redis.log").open("ab")
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
-            stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
+        for _ in range(1 if self.port else 5):
+            port = self.port or unused_port()
+            if self._start_on(port):
+                self.port = port
+                return
+            if "Address already in use" not in (self.directory / "redis.log").read_text(errors="replace"):
+                break
+        fail_if_dead(self.process, self.directory / "redis.log", "redis-server did not start")
+
+    def _start_on(self, port: int, timeout: float = 120) -> bool:
+        log_path = self.directory / "redis.log"
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return True
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
+        raise RuntimeError(f"redis-server did not accept connections within {timeout:.0f} s")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -84,14 +101,13 @@ def own_redis(tool, tmp_path_factory):  # noqa: ANN001, ANN201
 def stack(postgres_url, own_redis, tmp_path_factory):  # noqa: ANN001, ANN201
     database_url = postgres_url.rsplit("/", 1)[0] + f"/ip_fault_{uuid.uuid4().hex[:8]}"
     create_database(database_url)
-    base_port = free_port()
     stack = Stack(database_url=database_url, redis_url=own_redis.url, var_dir=tmp_path_factory.mktemp("faults"),
-                  daphne_count=2, base_port=base_port,
+                  daphne_count=2,
                   extra_env={"RATE_LIMITS_ENABLED": "0", "LIVE_CAPTIONS": "off", "WHISPER_BEAM_SIZE": "5",
                              # The client streams faster than real time to keep the run short.
                              "AUDIO_MAX_REALTIME_FACTOR": "40"})
     try:
-        stack.start(timeout=240)
+        stack.start(timeout=600)
         yield stack
     finally:
         stack.stop()
@@ -135,6 +151,18 @@ def audio_file(stack: Stack, audio_name: str) -> Path:
     return stack.var_dir / "media" / "audio" / f"{audio_name}.pcm"
 
 
+def assert_audio_stored(stack: Stack, audio_name: str, pcm: bytes) -> None:
+    """Every byte arrived: the raw PCM itself, or (once the answer is transcribed and the PCM compressed for replay)
+    its verified compressed copy, which decodes to the same duration."""
+    raw = audio_file(stack, audio_name)
+    if raw.exists():
+        assert raw.read_bytes() == pcm
+        return
+    from audio.codec import decoded_duration_s, pcm_duration_s
+
+    assert abs(decoded_duration_s(raw.with_suffix(".webm")) - pcm_duration_s(len(pcm))) <= 0.05
+
+
 class Browser:
     """One candidate's socket: a reader task files every event; helpers wait for a type and stream audio."""
 
@@ -150,7 +178,8 @@ class Browser:
 
         url = f"ws://127.0.0.1:{port}/ws/interview/{self.client['session_id']}/"
         self.ws = await websockets.connect(url, additional_headers={"Cookie": f"sessionid={self.client['cookie']}",
-                                                                    "Origin": "http://127.0.0.1"},
+                                                                    # the page's own origin, port included
+                                                                    "Origin": f"http://127.0.0.1:{port}"},
                                            open_timeout=30, max_size=2 ** 20)
         self.events = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(self.ws))
@@ -236,13 +265,14 @@ def test_redis_restarted_mid_interview_loses_no_answer(stack, own_redis) -> None
         row = await asyncio.get_running_loop().run_in_executor(None, wait_for_answer, stack, started["answer_id"])
         assert row["status"] == "scored", row
         # ... and pushed to this socket through the channel layer, which re-connected on its own.
-        scored = await browser.expect("answer.scored", timeout=60)
+        scored = await browser.expect("answer.scored", timeout=240)
         await browser.drop()
         return started, scored, row
 
     started, scored, row = asyncio.run(scenario())
     assert scored["answer_id"] == started["answer_id"]
-    assert row["audio_bytes"] == len(pcm) and audio_file(stack, row["audio_name"]).read_bytes() == pcm
+    assert row["audio_bytes"] == len(pcm)
+    assert_audio_stored(stack, row["audio_name"], pcm)
     assert "country" in row["transcript"].lower()
 
 
@@ -255,7 +285,7 @@ from django.conf import settings
 from accounts.models import User
 from mastery.models import Subtopic, Topic
 from sessions.models import Answer, AnswerStatus, InterviewSession, SessionQuestion
-from sessions.pipeline import answer_pipeline_enqueue
+from pipeline.chain import answer_pipeline_enqueue
 
 user = User.objects.create_user(email="kill-{uuid.uuid4().hex[:6]}@example.com", password="x-pass-12345")
 topic, _ = Topic.objects.get_or_create(slug="kill-test", defaults={{"name": "Kill test"}})
@@ -270,7 +300,7 @@ print("ANSWER", answer.pk, answer.audio_path)
 """)
     answer_id = int(out.split("ANSWER ")[1].split()[0])
     Path(out.split("ANSWER ")[1].split()[1].strip()).write_bytes(pcm)
-    run_django(stack, f"from sessions.pipeline import answer_pipeline_enqueue; "
+    run_django(stack, f"from pipeline.chain import answer_pipeline_enqueue; "
                       f"answer_pipeline_enqueue(answer_id={answer_id})")
 
     # Wait until the transcription step runs in the ml worker's pool process, then kill that process outright.
@@ -331,7 +361,7 @@ def test_browser_drops_mid_answer_and_resumes_on_the_other_daphne(stack) -> None
     assert resumed["resumed"] and ended["received_bytes"] == len(pcm)
     row = wait_for_answer(stack, started["answer_id"])
     assert row["status"] == "scored", row
-    assert audio_file(stack, row["audio_name"]).read_bytes() == pcm
+    assert_audio_stored(stack, row["audio_name"], pcm)
 
 
 def test_daphne_killed_mid_answer_then_the_client_resumes(stack) -> None:  # noqa: ANN001
@@ -347,9 +377,11 @@ def test_daphne_killed_mid_answer_then_the_client_resumes(stack) -> None:  # noq
         sent = await browser.stream(pcm, 0, len(pcm) // 2)
         stack.stop_process(f"daphne-{port}", sig=signal.SIGKILL)  # a crash: no goodbye, no flush
         await asyncio.wait_for(browser._reader, 30)  # the client sees the socket die
-        stack.start_daphne(port)
-        await asyncio.get_running_loop().run_in_executor(None, lambda: wait_healthy(f"http://127.0.0.1:{port}",
-                                                                                     timeout=120))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, lambda: stack.start_daphne(port, timeout=240))
+        await loop.run_in_executor(None, lambda: wait_healthy(
+            f"http://127.0.0.1:{port}", timeout=240, process=stack.processes[f"daphne-{port}"],
+            log_path=stack.log_path(f"daphne-{port}")))
         again = Browser(client)
         ready = await again.connect(port)
         assert ready["answer_in_progress"]["answer_id"] == started["answer_id"]
@@ -370,4 +402,4 @@ def test_daphne_killed_mid_answer_then_the_client_resumes(stack) -> None:  # noq
     assert ended["received_bytes"] == len(pcm)
     row = wait_for_answer(stack, started["answer_id"])
     assert row["status"] == "scored", row
-    assert audio_file(stack, row["audio_name"]).read_bytes() == pcm
+    assert_audio_stored(stack, row["audio_name"], pcm)

@@ -1,5 +1,5 @@
 """Data lifecycle: raw audio goes after AUDIO_RETENTION_DAYS while the analysis stays; a user's data can be
-exported and deleted (services from the accounts app, used by the admin actions in interviewprep/admin_actions.py).
+exported and deleted (services from the accounts app, used by the admin actions in accounts/admin_actions.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Admin actions that span apps: re-run an answer's pipeline, export a user's data as JSON, delete a user's data
-(after a confirmation page). Each action is an interface over one service or selector; the apps' admin classes
-register them (`actions = [...]`). The question bank's own actions (import, export, rebuild the FAISS index) live
-in rag/admin.py.
+"""Admin actions on users: export a user's data as JSON, delete a user's data (after a confirmation page). Each is
+an interface over one accounts selector or service, which gather every app's part of the data
+(accounts/user_data.py). Re-running an answer's pipeline is in sessions/admin.py, the question bank's actions
+(import, export, rebuild the FAISS index) in rag/admin.py.
 """
 
 from __future__ import annotations
@@ -16,26 +16,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-
-
-@admin.action(description="Re-run transcription, scoring and feedback for the selected answers",
-              permissions=["change"])
-def rerun_feedback(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-    from sessions.services import InterviewError, answer_retry
-
-    queued, refused = 0, []
-    for answer in queryset:
-        try:
-            answer_retry(answer=answer)
-        except InterviewError as exc:
-            refused.append(f"answer {answer.pk}: {exc}")
-        else:
-            queued += 1
-    if queued:
-        modeladmin.message_user(request, f"Queued {queued} answer(s) for scoring and feedback again.",
-                                messages.SUCCESS)
-    if refused:
-        modeladmin.message_user(request, "Not queued: " + "; ".join(refused), messages.WARNING)
 
 
 @admin.action(description="Export the selected users' data as JSON", permissions=["change"])

@@ -1,0 +1,11 @@
+"""The answer pipeline's bottom layer: what every step shares, and nothing of any one app.
+
+`steps.py` is the base class of every step task (retries, backoff, late ack, and the failure handler that ends an
+answer `failed` with a reason), `chain.py` builds the chain from registered task *names* so no app imports another
+app's tasks, `payloads.py` holds the typed values that cross step boundaries, and `measures.py` the delivery
+measurements and target bands that the coach (`rag`), `mastery` and `sessions` all read, and `figures.py` the
+figures every page shows about interviews (answered counts, means, pace), each defined once.
+
+This package imports only Django, Celery, the standard library and the project's core (`interviewprep.tasking`):
+apps depend on it, never the other way round (tests/architecture/test_app_graph.py checks it).
+"""
