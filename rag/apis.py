@@ -73,6 +73,7 @@ class BankQuestionViewSet(viewsets.ModelViewSet):
 
     serializer_class = BankQuestionSerializer
     permission_classes = [ReadAnyWriteAdmin]
+    lookup_value_regex = "[0-9]{1,19}"  # ids are 64-bit: longer digit runs (or words) are a 404 before any query
 
     def get_queryset(self) -> QuerySet[BankQuestion]:
         queryset = BankQuestion.objects.select_related("topic", "subtopic").order_by("ext_id")
@@ -83,7 +84,9 @@ class BankQuestionViewSet(viewsets.ModelViewSet):
             queryset = queryset.filter(topic__slug=params["topic"])
         if params.get("subtopic"):
             queryset = queryset.filter(subtopic__slug=params["subtopic"])
-        if params.get("difficulty", "").isdigit():
+        if "difficulty" in params:
+            if params["difficulty"] not in ("1", "2", "3"):
+                raise serializers.ValidationError({"difficulty": "Difficulty is 1, 2 or 3."})
             queryset = queryset.filter(difficulty=int(params["difficulty"]))
         if params.get("q"):
             queryset = queryset.filter(Q(text__icontains=params["q"]) | Q(reference_answer__icontains=params["q"]))

@@ -3,7 +3,7 @@
 The model is a lazy, lock-guarded singleton: importing this module loads nothing (sentence_transformers alone costs
 ~10 s of imports), the first `embed()` loads it once per process. Under prefork Celery each child loads its own
 copy on first use (`worker_process_init` resets the singletons), since a model used in the parent before the fork
-hangs the child's first task (STACK_NOTES).
+hangs the child's first task (docs/stack-notes.md).
 
 Every vector is L2-normalised float32, so inner product == cosine everywhere (FAISS IndexFlatIP, numpy dot).
 """

@@ -5,14 +5,17 @@ The rule (checked in this order; the first that applies wins):
 1. No follow-up when the answer has no content score yet, when the question is itself a follow-up, when the
    question already has a follow-up (at most one per question, also across re-answers), or when its topic already
    had FOLLOW_UP_CAP_PER_TOPIC follow-ups in this interview.  -> "next"
-2. Weak answer (score < WEAK_SCORE): an easier bank question of the same subtopic that this interview has not asked.
-   -> "simpler"  (without one, fall through to 3)
-3. Key points missed and score < STRONG_SCORE: a probe on the first missed key point (the bank lists key points in
+2. Wrong answer (a contradicted core point, a failing red flag such as a story off the question, or a score under
+   PASS_SCORE) is never moved to a harder question: with a contradicted point, a probe on that point (the bank's
+   probe for it when there is one)  -> "correct"; otherwise the rules below, without 4.
+3. Weak answer (score < WEAK_SCORE): an easier bank question of the same subtopic that this interview has not asked.
+   -> "simpler"  (without one, fall through to 4)
+4. Key points missed and score < STRONG_SCORE: a probe on the first missed key point (the bank lists key points in
    order of importance). The question is the bank's own follow-up that shares the most words with that point when
    one shares at least two content words, else a probe built from the point.  -> "follow_up"
-4. Strong answer (score >= STRONG_SCORE) below the top difficulty: a harder bank question of the same subtopic not
-   yet asked, else the bank's first follow-up.  -> "deeper"
-5. Otherwise  -> "next" (the next planned question, usually on another topic).
+5. Strong answer (score >= STRONG_SCORE) below the top difficulty, and not wrong (2): a harder bank question of the
+   same subtopic not yet asked, else the bank's first follow-up.  -> "deeper"
+6. Otherwise  -> "next" (the next planned question, usually on another topic).
 
 The inserted question is a `follow_up` with the answered question as parent, placed right after it.
 """
@@ -24,7 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 WEAK_SCORE = 35.0
+PASS_SCORE = 50.0  # under it an answer is wrong, whatever it covered
 STRONG_SCORE = 80.0
+CORE_POINTS = 3    # the bank lists key points in order of importance: the first ones are the core of the answer
 FOLLOW_UP_CAP_PER_TOPIC = 2
 _STOP_TEXT = "a an the and or of to in on for with by is are be it its that this as at from can how what why when which"
 _STOP = frozenset(_STOP_TEXT.split())
@@ -47,6 +52,42 @@ def _content_words(text: str) -> set[str]:
 
 def _point_text(item: Any) -> str:
     return item.get("point", "") if isinstance(item, dict) else str(item)
+
+
+def _core_contradiction(answer: Any) -> dict[str, Any] | None:
+    """The first contradicted core point (by its position in the question's key points), if any."""
+    points = [str(p) for p in (answer.question.key_points or [])]
+    for item in getattr(answer, "key_points_contradicted", None) or []:
+        point = _point_text(item)
+        index = points.index(point) if point in points else None
+        if point and (index is None or index < CORE_POINTS):
+            return item if isinstance(item, dict) else {"point": point}
+    return None
+
+
+def answer_is_wrong(answer: Any) -> str:
+    """Why the answer counts as wrong for the follow-up rule ("" when it does not)."""
+    contradicted = _core_contradiction(answer)
+    if contradicted is not None:
+        return f"it contradicted a core key point: {_point_text(contradicted)}"
+    failing = next((f for f in getattr(answer, "red_flags", None) or []
+                    if isinstance(f, dict) and f.get("severity") == "fail"), None)
+    if failing is not None:
+        return f"a failing red flag: {failing.get('code')}"
+    if answer.content_score is not None and answer.content_score < PASS_SCORE:
+        return f"the score {answer.content_score:.0f} is under the pass mark {PASS_SCORE:.0f}"
+    return ""
+
+
+def _bank_probe_for(point: str, question: Any) -> str | None:
+    """The bank's probe for this key point (one per key point, same order), which asks without giving it away."""
+    bank = question.bank_question
+    if bank is None:
+        return None
+    points, probes = list(bank.key_points or []), list(getattr(bank, "probes", None) or [])
+    if point in points and len(probes) == len(points):
+        return probes[points.index(point)]
+    return None
 
 
 def _bank_follow_up_for(point: str, follow_ups: list[str]) -> str | None:
@@ -106,6 +147,16 @@ def followup_decide(*, answer: Any) -> FollowUpDecision:
         return FollowUpDecision("next", f"{used} follow-ups on this topic already")
 
     bank = question.bank_question
+    wrong = answer_is_wrong(answer)
+    contradicted = _core_contradiction(answer) or next(
+        (c for c in getattr(answer, "key_points_contradicted", None) or [] if _point_text(c)), None)
+    if contradicted is not None:
+        point = _point_text(contradicted)
+        text = _bank_probe_for(point, question) or (
+            f"Let's check one point again. {point.rstrip('. ')}: is that right, and why does it matter?")
+        return FollowUpDecision("correct", f"contradicted key point: {point}", _fields(
+            question, text=text, reference_answer=question.reference_answer, key_points=[point], hint=question.hint,
+            rationale=f"follow-up on a contradicted key point: {point}"))
     missed = [_point_text(m) for m in (answer.key_points_missed or []) if _point_text(m)]
     if score < WEAK_SCORE:
         easier = _bank_neighbour(question, harder=False)
@@ -119,6 +170,9 @@ def followup_decide(*, answer: Any) -> FollowUpDecision:
         return FollowUpDecision("follow_up", f"missed key point: {point}", _fields(
             question, text=text, reference_answer=question.reference_answer, key_points=[point],
             hint=question.hint, rationale=f"follow-up on a missed key point: {point}"))
+    if wrong:
+        # A wrong answer never moves the candidate to a harder question (rule 2).
+        return FollowUpDecision("next", f"no harder question: {wrong}")
     if score >= STRONG_SCORE and question.difficulty < 3:
         harder = _bank_neighbour(question, harder=True)
         if harder is not None:

@@ -66,7 +66,7 @@ def _valid(question: GeneratedQuestion, *, topics: dict[str, Any], difficulty: i
 def questions_generate(*, mode: str, topics: list[Any], difficulty: int, count: int, resume: Any,
                        job_description: Any, offline: list[QuestionPlan]) -> tuple[list[QuestionPlan], str]:
     """Gemini's questions (validated, deduplicated, topped up from `offline`), or `offline` on any failure."""
-    from rag.feedback.gemini import GeminiError, gemini_configured, gemini_generate
+    from interviewprep.gemini import GeminiError, gemini_configured, gemini_generate
 
     if not gemini_configured():
         return offline, "bank"

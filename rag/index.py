@@ -40,7 +40,7 @@ class IndexError_(Exception):  # noqa: N801 - distinct from the builtin IndexErr
 def _faiss() -> Any:
     import faiss
 
-    # Single queries are served one per request; OpenMP threads only add contention on 2 cores (STACK_NOTES).
+    # Single queries are served one per request; OpenMP threads only add contention on 2 cores (docs/stack-notes.md).
     faiss.omp_set_num_threads(1)
     return faiss
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.skills import skill_canonical, skills_find
+from rag.skills import skill_aliases, skill_canonical, skill_category, skills_expand, skills_find
 
 REQUIREMENT_MATCH = 0.50
+PREPARE_MIN = 0.40  # below this cosine the nearest bank question is about something else than the gap
 NICE_MARKERS = ("nice to have", "nice-to-have", "preferred", "bonus", "a plus", "is a plus", "desirable",
                 "good to have", "would be great")
 _NICE_HEADING = re.compile(r"^\s*(nice[- ]to[- ]haves?|preferred( qualifications)?|bonus( points)?|"
@@ -37,9 +38,13 @@ def _requirement_lines(text: str) -> list[tuple[str, bool]]:
     """(line, is_nice_to_have) for each bullet or sentence that states a requirement or duty."""
     lines: list[tuple[str, bool]] = []
     nice_block = False
+    first = True
     for raw in text.replace("\r", "\n").split("\n"):
         line = " ".join(raw.split())
         if not line:
+            continue
+        title, first = first and not _BULLET.match(line) and len(line.split()) <= 6 and line[-1] not in ".;!?", False
+        if title:  # the job's title ("Backend Engineer") is not a requirement the resume must show
             continue
         if _NICE_HEADING.match(line):
             nice_block = True
@@ -89,8 +94,9 @@ def job_fit_compute(*, resume_text: str, resume_parsed: dict[str, Any], job_text
     from rag.resumes import resume_chunks
 
     job = job_parsed or job_description_parse(text=job_text)
-    have = set(resume_parsed.get("skills") or skills_find(resume_text))
-    have |= {skill_canonical(s) for s in profile_skills or []}
+    # The parsed skill list and the text itself: the vocabulary grows (synonyms, phrases) after a resume is parsed.
+    have = set(resume_parsed.get("skills") or []) | set(skills_find(resume_text))
+    have = skills_expand(have | {skill_canonical(s) for s in profile_skills or []})
     required, nice = job["required_skills"], job["nice_to_have_skills"]
     matched = [s for s in required if s in have]
     missing = [s for s in required if s not in have]
@@ -114,7 +120,15 @@ def job_fit_compute(*, resume_text: str, resume_parsed: dict[str, Any], job_text
         for i, line in enumerate(requirements):
             best = int(np.argmax(sims[i]))
             item = {"requirement": line, "evidence": chunks[best], "similarity": round(float(sims[i, best]), 3)}
-            (covered if sims[i, best] >= REQUIREMENT_MATCH else uncovered).append(item)
+            named = set(skills_find(line))
+            if sims[i, best] < REQUIREMENT_MATCH and named and named <= have:
+                # Every skill the line names is in the resume ("SQL indexing" <- "PostgreSQL composite indexes"):
+                # the line is met, with the resume line that names one of them as evidence.
+                evidence = next((c for c in chunks if named & skills_expand(skills_find(c))), chunks[best])
+                item = {**item, "evidence": evidence, "by_skill": True}
+                covered.append(item)
+            else:
+                (covered if sims[i, best] >= REQUIREMENT_MATCH else uncovered).append(item)
     coverage_part = len(covered) / len(requirements) if requirements else None
     parts = [(0.6, skills_part), (0.4, coverage_part)]
     weight = sum(w for w, p in parts if p is not None)
@@ -124,10 +138,14 @@ def job_fit_compute(*, resume_text: str, resume_parsed: dict[str, Any], job_text
     years_required, years_have = job.get("years_required"), resume_parsed.get("years_experience")
     if years_required and years_have is not None and years_have < years_required:
         gaps.append(f"The job asks for {years_required}+ years; the resume shows about {years_have:.0f}")
-    gaps += [f"Not clearly shown: {item['requirement']}" for item in uncovered[:5]]
+    # A skill is never both a strength and a gap: a line naming a skill the resume shows is not "not clearly
+    # shown" (its missing skills, if any, are gaps by name), and a line naming a missing skill is not a strength.
+    unshown = [item["requirement"] for item in uncovered if not set(skills_find(item["requirement"])) & have]
+    gaps += [f"Not clearly shown: {line}" for line in unshown[:5]]
     strengths = [f"{s}: named in the resume and required by the job" for s in matched[:8]]
     strengths += [f"{item['requirement']} (evidence: {item['evidence'][:120]})"
-                  for item in sorted(covered, key=lambda c: -c["similarity"])[:4]]
+                  for item in sorted(covered, key=lambda c: -c["similarity"])
+                  if not set(skills_find(item["requirement"])) - have][:4]
     return {
         "match_score": round(float(score), 1),
         "skills_score": None if skills_part is None else round(100 * skills_part, 1),
@@ -136,33 +154,53 @@ def job_fit_compute(*, resume_text: str, resume_parsed: dict[str, Any], job_text
         "matched_nice_to_have": matched_nice, "missing_nice_to_have": missing_nice,
         "requirements_covered": covered, "requirements_missing": uncovered,
         "strengths": strengths, "gaps": gaps,
-        "prepare": prepare_suggestions(missing=missing + missing_nice, uncovered=[u["requirement"] for u in uncovered]),
+        "prepare": prepare_suggestions(missing=missing + missing_nice, uncovered=unshown),
     }
 
 
 def prepare_suggestions(*, missing: list[str], uncovered: list[str], limit: int = 6) -> list[dict[str, Any]]:
-    """For each gap, the bank subtopic nearest to it: what to practise before the interview."""
+    """For each gap, bank questions on that skill: what to practise before the interview.
+
+    A technical gap draws only technical questions; a soft skill (leadership, communication) draws behavioral
+    ones. A named skill first takes questions that mention it (its aliases, whole words, in the question, its
+    reference answer, key points or tags), nearest first; otherwise the nearest questions of the right kind at
+    cosine >= PREPARE_MIN. A gap the bank has nothing on says so instead of pointing at an unrelated question."""
     from rag.embeddings import embed
     from rag.index import bank_search
     from rag.models import BankQuestion
 
-    gaps = [f"{skill} interview questions" for skill in missing[:6]] + uncovered[:6]
-    if not gaps or not BankQuestion.objects.filter(is_active=True).exists():
-        return [{"gap": gap, "practise": "", "questions": []} for gap in gaps[:limit]]
-    hits = bank_search(query_vectors=embed(gaps), k=3, fields=("q", "ref"))
-    ext_ids = {entry.ext_id for row in hits for entry, _ in row}
-    questions = {q.ext_id: q for q in BankQuestion.objects.filter(ext_id__in=ext_ids)
-                 .select_related("topic", "subtopic")}
+    gaps = [(skill, f"{skill}: {', '.join(skill_aliases(skill)[1:5])}".rstrip(": ")) for skill in missing[:6]]
+    gaps += [(line, line) for line in uncovered[:6]]
+    rows = list(BankQuestion.objects.filter(is_active=True).select_related("topic", "subtopic"))
+    if not gaps or not rows:
+        return [{"gap": gap, "practise": "", "questions": []} for gap, _ in gaps[:limit]]
+    by_id = {q.ext_id: q for q in rows}
+    hits = bank_search(query_vectors=embed([query for _, query in gaps]), k=len(rows), fields=("q", "ref", "kp"))
     suggestions, seen = [], set()
-    for gap, row in zip(gaps, hits, strict=True):
-        rows = [questions[e.ext_id] for e, _ in row if e.ext_id in questions]
-        if not rows:
+    for (gap, _), row in zip(gaps, hits, strict=True):
+        named = set(skills_find(gap)) if gap not in missing else {gap}
+        kind = "behavioral" if named and all(skill_category(s) == "soft" for s in named) else "technical"
+        nearest: dict[str, float] = {}
+        for entry, score in row:
+            q = by_id.get(entry.ext_id)
+            if q is not None and q.topic.kind == kind:
+                nearest[q.ext_id] = max(nearest.get(q.ext_id, -1.0), score)
+        mentions = [e for e in nearest if named and named & set(skills_find(_question_text(by_id[e])))]
+        ranked = sorted(mentions, key=lambda e: -nearest[e]) or [
+            e for e in sorted(nearest, key=lambda e: -nearest[e]) if nearest[e] >= PREPARE_MIN]
+        if not ranked:
+            suggestions.append({"gap": gap, "practise": "", "questions": [],
+                                "note": f"The question bank has no {kind} questions on this yet."})
             continue
-        first = rows[0]
+        first = by_id[ranked[0]]
         where = f"{first.topic.name} / {first.subtopic.name}"
         if where in seen:
             continue
         seen.add(where)
-        suggestions.append({"gap": gap, "practise": where, "subtopic_id": first.subtopic_id,
-                            "questions": list(dict.fromkeys(q.text for q in rows))[:2]})
+        suggestions.append({"gap": gap, "practise": where, "subtopic_id": first.subtopic_id, "kind": kind,
+                            "questions": [{"ext_id": e, "text": by_id[e].text} for e in ranked[:2]]})
     return suggestions[:limit]
+
+
+def _question_text(q: Any) -> str:
+    return " ".join([q.text, q.reference_answer, *q.key_points, *(q.tags or [])])

@@ -119,6 +119,11 @@ class ContentScore:
     coverage: float = 0.0
     quality: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    # Filled by the judged scorer (rag/grading.py): [{point, sentence, correction, why, confidence}], the share of
+    # the answer addressing the question, and [{code, message, severity, sentence}].
+    key_points_contradicted: list[dict[str, Any]] = field(default_factory=list)
+    relevance: float | None = None
+    red_flags: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -10,7 +10,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from accounts.models import ProcessingStatus, Resume, User
+from accounts.models import JobDescription, ProcessingStatus, Resume, User
+from accounts.storage import StorageQuotaExceeded, storage_quota_check
 from mastery.models import Subtopic, Topic
 from rag.bank_loader import BankFile, bank_read, content_hash
 from rag.models import BankQuestion
@@ -141,27 +142,39 @@ def bank_export(*, questions: list[BankQuestion] | None = None) -> dict[str, dic
 
 
 def answer_score_content(*, answer_id: int, force: bool = False) -> Any:
-    """Score an answer's transcript against its question's reference answer and key points; idempotent."""
-    from rag.scoring import content_score
-    from sessions.models import Answer
+    """Judge an answer's transcript against its question (a verdict per key point, relevance, red flags) and
+    score it; idempotent."""
+    from pipeline.records import answer_model
+    from rag.grading import answer_grade
 
-    answer = Answer.objects.select_related("question", "question__topic").get(pk=answer_id)
+    Answer = answer_model()
+
+    answer = Answer.objects.select_related("question", "question__topic", "question__bank_question").get(
+        pk=answer_id)
     if answer.content_score is not None and not force:
         return answer
     Answer.objects.filter(pk=answer_id).update(progress="scoring")
     question = answer.question
-    # Behavioral key points are a rubric of what a strong story contains (see rag/scoring.py); project questions
+    key_points = list(question.key_points or [])
+    bank = question.bank_question
+    # Misconceptions point at key points by index: only valid while the asked copy still equals the bank's points.
+    misconceptions = list(bank.misconceptions or []) if bank and list(bank.key_points) == key_points else []
+    # Behavioral key points are a rubric of what a strong story contains (rag/behavioral.py); project questions
     # from the resume carry such a rubric too.
-    rubric = question.topic.kind == "behavioral" or question.source == "resume"
-    result = content_score(answer=answer.transcript, reference_answer=question.reference_answer,
-                           key_points=list(question.key_points or []), rubric=rubric)
+    behavioral = question.topic.kind == "behavioral" or question.source == "resume"
+    result = answer_grade(question=question.text, answer=answer.transcript,
+                          reference_answer=question.reference_answer, key_points=key_points,
+                          misconceptions=misconceptions, behavioral=behavioral)
     answer.content_score = result.content_score
     answer.similarity = result.similarity
     answer.key_points_covered = result.key_points_covered
     answer.key_points_missed = result.key_points_missed
+    answer.key_points_contradicted = result.key_points_contradicted
+    answer.relevance = result.relevance
+    answer.red_flags = result.red_flags
     answer.progress = "scored content"
     answer.save(update_fields=["content_score", "similarity", "key_points_covered", "key_points_missed",
-                               "progress"])
+                               "key_points_contradicted", "relevance", "red_flags", "progress"])
     return answer
 
 
@@ -174,12 +187,21 @@ def resume_upload(*, user: User, name: str, data: bytes) -> Resume:
     from interviewprep.tasking import task_enqueue
     from rag.tasks import process_resume
 
-    with transaction.atomic():
-        resume = Resume(user=user, original_name=Path(name).name[:255], file_type=file_type, size_bytes=len(data),
-                        status=ProcessingStatus.PENDING, progress=0)
-        resume.file.save("upload", ContentFile(data), save=False)
-        resume.save()
-        task_enqueue(process_resume.si(resume.pk))
+    try:
+        storage_quota_check(user=user, adding=len(data))
+    except StorageQuotaExceeded as exc:
+        raise ResumeError(str(exc)) from exc
+    resume = Resume(user=user, original_name=Path(name).name[:255], file_type=file_type, size_bytes=len(data),
+                    status=ProcessingStatus.PENDING, progress=0)
+    try:
+        with transaction.atomic():
+            resume.file.save("upload", ContentFile(data), save=False)
+            resume.save()
+            task_enqueue(process_resume.si(resume.pk))
+    except BaseException:
+        if resume.file:  # written to disk, but the row that points at it was rolled back
+            resume.file.delete(save=False)
+        raise
     return resume
 
 
@@ -207,8 +229,10 @@ def resume_process(*, resume_id: int, force: bool = False) -> Resume:
         upload_check(name=f"x.{resume.file_type}", data=data)
         text = text_extract(data=data, file_type=resume.file_type)
     except ResumeError as exc:
+        # The row keeps the reason for the user; the unusable file leaves the disk (and the quota).
+        resume.file.delete(save=False)
         resume.status, resume.error, resume.progress = ProcessingStatus.FAILED, str(exc)[:300], 100
-        resume.save(update_fields=["status", "error", "progress"])
+        resume.save(update_fields=["status", "error", "progress", "file"])
         return resume
     _resume_progress(resume, 30)
     parsed = resume_parse(text)
@@ -238,3 +262,18 @@ def resume_mark_failed(*, resume_id: int, error: BaseException) -> None:
     message = f"Processing failed: {type(error).__name__}: {error}"[:300]
     Resume.objects.filter(pk=resume_id).exclude(status=ProcessingStatus.READY).update(
         status=ProcessingStatus.FAILED, error=message, progress=100)
+
+
+def job_description_create(*, user: User, title: str, text: str, company: str = "") -> JobDescription:
+    """A target job the candidate pasted, parsed for the job-fit page and question choice."""
+    from accounts.services import AccountError
+    from rag.jobfit import job_description_parse
+
+    text = text.strip()
+    if len(text) < 40:
+        raise AccountError("Paste the whole job description (at least a few sentences).")
+    if len(text) > 20000:
+        raise AccountError("That job description is too long (20,000 characters at most).")
+    return JobDescription.objects.create(user=user, title=title.strip()[:200] or "Target job",
+                                         company=company.strip()[:200], text=text,
+                                         parsed=job_description_parse(text=text))

@@ -40,7 +40,7 @@ SKILLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Spring": ("web", ("spring", "spring boot")),
     "REST APIs": ("web", ("rest", "restful", "rest api", "rest apis")),
     "GraphQL": ("web", ("graphql",)),
-    "gRPC": ("web", ("grpc",)),
+    "gRPC": ("web", ("grpc", "protocol buffers", "protobuf")),
     "WebSockets": ("web", ("websocket", "websockets")),
     "PostgreSQL": ("data", ("postgresql", "postgres")),
     "MySQL": ("data", ("mysql", "mariadb")),
@@ -56,6 +56,9 @@ SKILLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Pandas": ("data", ("pandas",)),
     "NumPy": ("data", ("numpy",)),
     "Data modeling": ("data", ("data modeling", "data modelling", "schema design")),
+    "Indexing": ("data", ("indexing", "indexes", "composite index", "composite indexes", "database index",
+                          "database indexes", "covering index", "covering indexes", "query optimization",
+                          "query optimisation", "query tuning", "query plans", "explain analyze")),
     "ETL": ("data", ("etl", "elt", "data pipelines", "data pipeline")),
     "Machine learning": ("ml", ("machine learning", "ml")),
     "Deep learning": ("ml", ("deep learning", "neural networks", "neural network")),
@@ -72,12 +75,15 @@ SKILLS: dict[str, tuple[str, tuple[str, ...]]] = {
     "Docker": ("cloud", ("docker", "containers", "containerization")),
     "Kubernetes": ("cloud", ("kubernetes", "k8s", "helm")),
     "Terraform": ("cloud", ("terraform", "infrastructure as code", "iac")),
-    "CI/CD": ("cloud", ("ci/cd", "ci", "continuous integration", "continuous delivery", "github actions",
-                        "jenkins", "gitlab ci")),
+    "CI/CD": ("cloud", ("ci/cd", "ci", "continuous integration", "continuous delivery", "continuous deployment",
+                        "github actions", "jenkins", "gitlab ci", "circleci", "argo cd", "argocd",
+                        "deployment pipeline", "deployment pipelines", "build pipeline", "build pipelines")),
     "Linux": ("cloud", ("linux", "unix")),
-    "Monitoring": ("cloud", ("monitoring", "observability", "prometheus", "grafana", "datadog")),
+    "Monitoring": ("cloud", ("monitoring", "observability", "prometheus", "grafana", "datadog", "alerting",
+                             "opentelemetry", "distributed tracing", "sentry", "new relic", "slos", "on-call")),
     "Git": ("tool", ("git", "github", "gitlab")),
-    "Testing": ("practice", ("testing", "unit testing", "unit tests", "pytest", "jest", "tdd", "test automation")),
+    "Testing": ("practice", ("testing", "unit testing", "unit tests", "pytest", "jest", "tdd", "test automation",
+                             "tests", "automated tests", "integration tests", "test suite")),
     "Microservices": ("design", ("microservices", "microservice", "service-oriented")),
     "System design": ("design", ("system design", "distributed systems", "scalability", "high availability")),
     "Data structures and algorithms": ("cs", ("algorithms", "data structures")),
@@ -95,6 +101,34 @@ SKILLS: dict[str, tuple[str, tuple[str, ...]]] = {
 # Short or common-word skills that need exact capitalisation to count (the English "go", "c", "r", "rust"...).
 CASE_SENSITIVE = {"Go": ("Go",), "C": ("C",), "R": ("R",), "Swift": ("Swift",), "Rust": ("Rust",),
                   "Spring": ("Spring", "Spring Boot"), "Node.js": ("Node.js", "NodeJS", "Node")}
+
+
+# Evidence of one skill is evidence of another: a resume that says "PostgreSQL" shows SQL, "Django" shows Python.
+IMPLIES: dict[str, tuple[str, ...]] = {
+    "PostgreSQL": ("SQL",), "MySQL": ("SQL",), "SQLite": ("SQL",), "Indexing": ("SQL",),
+    "Django": ("Python",), "Flask": ("Python",), "FastAPI": ("Python",), "Pandas": ("Python",), "NumPy": ("Python",),
+    "Spring": ("Java",), "React": ("JavaScript",), "Vue": ("JavaScript",), "Angular": ("JavaScript",),
+    "Node.js": ("JavaScript",), "TypeScript": ("JavaScript",), "Kubernetes": ("Docker",),
+    "PyTorch": ("Deep learning", "Machine learning"), "TensorFlow": ("Deep learning", "Machine learning"),
+    "scikit-learn": ("Machine learning",), "Deep learning": ("Machine learning",),
+}
+
+
+def skills_expand(skills: list[str] | set[str]) -> set[str]:
+    """The skills and every skill they imply (IMPLIES), transitively."""
+    found = set(skills)
+    todo = list(found)
+    while todo:
+        for implied in IMPLIES.get(todo.pop(), ()):
+            if implied not in found:
+                found.add(implied)
+                todo.append(implied)
+    return found
+
+
+def skill_aliases(skill: str) -> tuple[str, ...]:
+    """The spellings of a known skill (the canonical name first)."""
+    return (skill, *SKILLS.get(skill, ("", ()))[1])
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
-from sessions.pipeline import AnswerStepTask
+from pipeline.steps import AnswerStepTask
 
 
 @shared_task(base=AnswerStepTask, bind=True, name="rag.tasks.answer_score_content", step="scoring")

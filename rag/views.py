@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors as account_selectors
 from accounts.models import JobDescription, Resume
+from interviewprep.body_limits import accepts_upload
 from interviewprep.ratelimit import rate_limited
 from rag import selectors
 
@@ -44,7 +45,8 @@ def tutor(request: HttpRequest) -> HttpResponse:
             history = []
         else:
             try:
-                reply = tutor_answer(question=request.POST.get("question", ""))
+                # The earlier turns resolve "the second one", "why?" or "and in Java?" (rag/tutor.py).
+                reply = tutor_answer(question=request.POST.get("question", ""), history=history)
             except ValueError as exc:
                 messages.error(request, str(exc))
             else:
@@ -54,6 +56,7 @@ def tutor(request: HttpRequest) -> HttpResponse:
     return render(request, "rag/tutor.html", {"history": history})
 
 
+@accepts_upload
 @login_required
 @require_POST
 @rate_limited("upload")
@@ -101,7 +104,8 @@ def resume_delete(request: HttpRequest, resume_id: int) -> HttpResponse:
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
     from accounts.forms import JobDescriptionForm
-    from accounts.services import AccountError, job_description_create
+    from accounts.services import AccountError
+    from rag.services import job_description_create
 
     form = JobDescriptionForm(request.POST)
     if not form.is_valid():

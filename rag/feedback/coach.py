@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rag.feedback.measures import (
+from pipeline.measures import (
     BANDS,
     JITTER_TYPICAL_MAX,
     SHIMMER_TYPICAL_MAX,
@@ -26,7 +26,7 @@ from rag.feedback.measures import (
     pause_start,
 )
 from rag.feedback.star import StarResult, sentences_split, star_detect
-from rag.feedback_schema import Evidence, Feedback, Point, Scores
+from rag.feedback_schema import Evidence, Feedback, IncorrectPoint, Point, PointJudgement, Scores
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOP_TEXT = (
@@ -35,14 +35,24 @@ _STOP_TEXT = (
     "should will just than then there here what which who when where how why about into over also very really"
 )
 _STOP = frozenset(_STOP_TEXT.split(" "))
-_SIGNPOSTS = ("first", "second", "third", "finally", "because", "for example", "for instance", "however",
-              "on the other hand", "in short", "to summarise", "to summarize", "the reason", "which means",
-              "as a result", "then", "trade-off", "tradeoff", "in contrast", "overall")
-_EXAMPLE_MARKERS = ("for example", "for instance", "such as", "e.g.", "in my last", "in my previous", "once ",
-                    "at my ", "we had ", "in one project", "imagine")
+# Signposts count only where they organise the answer: at the start of a sentence or clause ("First, ...",
+# "..., which means ..."). Anywhere else they are ordinary words: "in my first job" or "then I left" is not
+# signposting, and a ramble full of such words once got "clear signposting" and structure 92.
+_SIGNPOSTS = ("first", "second", "third", "finally", "for example", "for instance", "however", "on the other hand",
+              "in short", "to summarise", "to summarize", "the reason is", "which means", "as a result", "trade-off",
+              "tradeoff", "in contrast", "overall", "to start", "next", "the main", "in summary")
+_SIGNPOST_RE = {s: re.compile(rf"(?:^|[.!?;:]\s+|,\s+)(?:and\s+|so\s+)?{re.escape(s)}\b(?!\s+(?:job|time|year|day|"
+                              rf"week|role|company|project|of|thing|one))", re.I) for s in _SIGNPOSTS}
+_EXAMPLE_MARKERS = ("for example", "for instance", "such as", "e.g.", "in my last", "in my previous", "in one project",
+                    "at my last", "at my previous", "we once", "i once", "imagine")
+# A concrete example names something: a number, a named thing or a measured change, in a sentence on the topic.
+_CONCRETE = re.compile(r"\d|\b(?:seconds?|minutes?|hours?|days?|users?|requests?|rows?|queries|percent|faster|"
+                       r"slower|dropped|rose|went from|reduced|increased|cut)\b", re.I)
 _HEDGE_FALLBACK = ("i think", "i guess", "maybe", "probably", "i'm not sure", "i am not sure", "sort of", "kind of",
                    "i believe", "i suppose")
 IDEAL_WORDS = (60, 300)
+QUOTE_MIN_RELEVANCE = 0.5       # under it the answer mostly does not address the question
+QUOTE_MIN_FUNCTION_SHARE = 0.2  # under it the answer reads as a list of terms (explanations run at 0.3-0.5)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,11 @@ class CoachInput:
     transcript_confidence: float | None
     duration_s: float | None = None
     speaking_time_s: float | None = None
+    # The judge's verdicts beyond covered/missed: [{point, sentence, correction, why}] stated wrongly, the share of
+    # the answer on the question (0..1, None before judgement existed) and [{code, message, severity, sentence}].
+    contradicted: tuple[Mapping[str, Any], ...] = ()
+    relevance: float | None = None
+    red_flags: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def voice(self) -> bool:
@@ -89,16 +104,24 @@ def _key_point(item: Any) -> tuple[str, str | None]:
 def coach_input_from_answer(answer: Any) -> CoachInput:
     """Read an Answer (with question and topic loaded) into the coach's input."""
     question = answer.question
+    contradicted = tuple(c for c in getattr(answer, "key_points_contradicted", None) or []
+                         if isinstance(c, Mapping) and c.get("point"))
+    wrong = {str(c["point"]) for c in contradicted}
     return CoachInput(
         question=question.text, topic_kind=getattr(question.topic, "kind", "technical"),
         reference_answer=question.reference_answer or "",
         key_points=tuple(str(k) for k in question.key_points or []), transcript=answer.transcript or "",
         input_mode=answer.input_mode, signal=answer.signal or {}, delivery=answer.delivery or {},
         content_score=answer.content_score, similarity=answer.similarity,
-        covered=tuple(kp for kp in (_key_point(i) for i in answer.key_points_covered or []) if kp[0]),
-        missed=tuple(p for p, _ in (_key_point(i) for i in answer.key_points_missed or []) if p),
+        # A point is quoted as made only when the judge found it covered and nowhere contradicted.
+        covered=tuple(kp for kp in (_key_point(i) for i in answer.key_points_covered or [])
+                      if kp[0] and kp[0] not in wrong),
+        missed=tuple(p for p, _ in (_key_point(i) for i in answer.key_points_missed or []) if p and p not in wrong),
         transcript_confidence=answer.transcript_confidence, duration_s=answer.duration_s,
-        speaking_time_s=answer.speaking_time_s,
+        speaking_time_s=answer.speaking_time_s, contradicted=contradicted,
+        relevance=getattr(answer, "relevance", None),
+        red_flags=tuple(f for f in getattr(answer, "red_flags", None) or []
+                        if isinstance(f, Mapping) and f.get("code")),
     )
 
 
@@ -108,6 +131,11 @@ def _words(text: str) -> list[str]:
 
 def _content_words(text: str) -> set[str]:
     return {w for w in _words(text) if w not in _STOP and len(w) > 2}
+
+
+def _stems(text: str) -> set[str]:
+    """Content words cut to five letters: "indexed" and "indexes" are the same topic."""
+    return {w[:5] for w in _content_words(text)}
 
 
 def _clip(text: str, limit: int) -> str:
@@ -161,9 +189,14 @@ class _Builder:
                                transcript_confidence=inp.transcript_confidence)
         self.gates = gates_for(self.m)
         self.star: StarResult | None = star_detect(inp.transcript) if inp.behavioral else None
+        if self.star is not None and any(f.get("code") == "no_result" for f in inp.red_flags):
+            # The judge found no outcome (or an outcome denied): a result cue word does not make one.
+            self.star = StarResult(parts=tuple(p.model_copy(update={"present": False, "quote": None})
+                                               if p.part == "result" else p for p in self.star.parts))
         self.strengths: list[tuple[float, Point]] = []
         self.improvements: list[tuple[float, Point]] = []
         self.withheld: list[str] = []
+        self.incorrect: list[IncorrectPoint] = []
         self.caveats: list[str] = []
         self._signposts: list[str] = []
 
@@ -206,11 +239,15 @@ class _Builder:
         m, band = self.m, BANDS["wpm"]
         if not self.gates.words or m.wpm is None:
             return
-        ev = _metric(m, "wpm", f"{m.wpm:.0f} words per minute over {m.duration_s or 0:.0f} s", m.wpm)
+        # The stored pace is over the span from the first word to the last (the live meter's figure), so the
+        # sentences quote that span, not the whole recording with its silence before and after.
+        span = m.pace_span_s if m.pace_span_s is not None else m.duration_s or 0
+        ev = _metric(m, "wpm", f"{m.wpm:.0f} words per minute over {span:.0f} s from your first word to your last",
+                     m.wpm)
         if band.contains(m.wpm):
             self.strengths.append((30, Point(
                 category="pace", title=f"Comfortable pace: {m.wpm:.0f} wpm",
-                detail=f"{self.word_count} words in {m.duration_s or 0:.0f} s sits inside the {band.text} range "
+                detail=f"{self.word_count} words in {span:.0f} s of speaking sits inside the {band.text} range "
                        "listeners follow easily.", evidence=[ev])))
             return
         longest = max(self.sentences, key=len) if self.sentences else ""
@@ -222,7 +259,7 @@ class _Builder:
         else:
             detail = (f"At {m.wpm:.0f} wpm, {band.low - m.wpm:.0f} below the range, the answer drags; "
                       "prepare the outline first so the words come without searching")
-            detail += f" (you said {self.word_count} words in {m.duration_s or 0:.0f} s)."
+            detail += f" (you said {self.word_count} words in {span:.0f} s from your first word to your last)."
             title = f"Pick up the pace: {m.wpm:.0f} wpm is slower than {band.text}"
         ev_list = [ev]
         if longest:
@@ -361,9 +398,25 @@ class _Builder:
 
     # --- content and structure ----------------------------------------------------------------------------
 
+    def _quotable(self) -> bool:
+        """Whether a covered verdict is trusted enough to be praised with a quote. Not in an answer that mostly
+        misses the question, fails a red flag, is a list of terms, or (behavioral) raises any red flag: there a
+        "covered" sentence is more often a coincidence of words than the point made (measured with
+        `manage.py behavioral_evaluate --feedback`)."""
+        inp = self.inp
+        if inp.relevance is not None and inp.relevance < QUOTE_MIN_RELEVANCE:
+            return False
+        if any(f.get("severity") == "fail" for f in inp.red_flags) or (inp.behavioral and inp.red_flags):
+            return False
+        words = _words(inp.transcript)
+        return not words or sum(w in _STOP for w in words) / len(words) >= QUOTE_MIN_FUNCTION_SHARE
+
     def key_points(self) -> None:
         inp = self.inp
-        for point, sentence in inp.covered[:2]:
+        # A sentence that states something wrong is never evidence of a point made, even if it also names one.
+        wrong = {str(c.get("sentence") or "") for c in inp.contradicted}
+        quotable = [(p, s) for p, s in inp.covered if s not in wrong] if self._quotable() else []
+        for point, sentence in quotable[:2]:
             evidence = [Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [
                 Evidence(kind="key_point", text=_clip(point, 200))]
             self.strengths.append((40, Point(
@@ -377,12 +430,63 @@ class _Builder:
         for point in inp.missed[:3]:
             hint = self._reference_for(point, ref_sentences)
             lines.append(f"“{_clip(point, 90)}”" + (f" (the reference puts it: {_q(hint, 120)})" if hint else ""))
-        total = len(inp.covered) + len(inp.missed)
+        total = len(inp.covered) + len(inp.missed) + len(inp.contradicted)
         self.improvements.append((70 + 5 * len(inp.missed), Point(
             category="key_points",
             title=_clip(f"Missed {len(inp.missed)} of {total} key points: {inp.missed[0]}", 120),
             detail=_clip("Add " + "; ".join(lines) + ".", 600),
             evidence=[Evidence(kind="key_point", text=_clip(p, 200)) for p in inp.missed[:4]])))
+
+    def incorrect_points(self) -> None:
+        """The Incorrect section: every contradicted point, with what was said, the correction and why it matters.
+        It also leads the improvements, since a wrong statement costs more than a gap."""
+        for item in self.inp.contradicted[:6]:
+            point, said = str(item.get("point") or ""), str(item.get("sentence") or "")
+            correction = str(item.get("correction") or "") or point
+            why = str(item.get("why") or "") or ("An interviewer who hears a wrong statement stated confidently "
+                                                 "doubts the rest of the answer, even the parts that are right.")
+            self.incorrect.append(IncorrectPoint(point=_clip(point, 300), said=_clip(said, 300),
+                                                 correction=_clip(correction, 400), why=_clip(why, 400)))
+        if not self.incorrect:
+            return
+        first = self.incorrect[0]
+        more = f" (and {len(self.incorrect) - 1} more, listed under Incorrect)" if len(self.incorrect) > 1 else ""
+        self.improvements.append((100 + 5 * len(self.incorrect), Point(
+            category="incorrect", title=_clip(f"Correct this: {first.point}", 120),
+            detail=_clip(f"You said {_q(first.said, 160)}, but {first.correction.rstrip('.')}.{more}", 600),
+            evidence=[Evidence(kind="quote", text=_clip(i.said, 160)) for i in self.incorrect[:2] if i.said]
+            or [Evidence(kind="key_point", text=_clip(first.point, 200))])))
+
+    def red_flags(self) -> None:
+        """Behavioral red flags, each with the judge's explanation and the sentence that raised it."""
+        titles = {"blame": "Own your part instead of blaming others", "no_result": "Finish the story with a result",
+                  "we_only": "Say what you did: “I”, not only “we”",
+                  "disguised_strength": "Name a real weakness, not a strength in disguise",
+                  "off_question": "Answer the question that was asked",
+                  "vague": "Tell one specific situation, not what you usually do"}
+        for flag in self.inp.red_flags[:4]:
+            code = str(flag.get("code"))
+            sentence = str(flag.get("sentence") or "")
+            severity = 110 if flag.get("severity") == "fail" else 85
+            self.improvements.append((severity, Point(
+                category="red_flag", title=_clip(titles.get(code, f"Red flag: {code}"), 120),
+                detail=_clip(str(flag.get("message") or titles.get(code, code)), 600),
+                evidence=[Evidence(kind="quote", text=_clip(sentence, 160))] if sentence
+                else [Evidence(kind="key_point", text=f"red flag: {code}")])))
+
+    def verdicts(self) -> list[PointJudgement]:
+        """Every key point's verdict by index (the one schema Gemini is also asked to fill)."""
+        covered = dict(self.inp.covered)
+        wrong = {str(c.get("point")): str(c.get("sentence") or "") for c in self.inp.contradicted}
+        out = []
+        for index, point in enumerate(self.inp.key_points[:12]):
+            if point in wrong:
+                out.append(PointJudgement(index=index, verdict="contradicted", sentence=wrong[point]))
+            elif point in covered:
+                out.append(PointJudgement(index=index, verdict="covered", sentence=covered[point] or ""))
+            else:
+                out.append(PointJudgement(index=index, verdict="missed"))
+        return out
 
     @staticmethod
     def _reference_for(point: str, ref_sentences: list[str]) -> str | None:
@@ -434,18 +538,19 @@ class _Builder:
                              "Lead with the answer, then at most three supporting points.", 600), evidence=[ev])))
 
     def structure_points(self) -> None:
-        text = self.inp.transcript.lower()
         if self.word_count < 25:
             return
-        signposts = [s for s in _SIGNPOSTS if re.search(rf"\b{re.escape(s)}\b", text)]
-        if len(signposts) >= 2:
+        signposts = [s for s in _SIGNPOSTS if _SIGNPOST_RE[s].search(self.inp.transcript)]
+        # Signposts in an answer that mostly does not address the question organise nothing.
+        if len(signposts) >= 2 and (self.inp.relevance is None or self.inp.relevance >= 0.5):
             self.strengths.append((20, Point(
                 category="structure", title=_clip(f"Clear signposting: {_join('“' + s + '”' for s in signposts[:3])}",
                                                   120),
                 detail="Signpost words tell the listener where the answer is going and make it easy to follow.",
                 evidence=[Evidence(kind="quote", text=_clip(c, 160)) for c in
                           (_context_quote(self.inp.transcript, s) for s in signposts[:2]) if c])))
-        has_example = any(marker in text for marker in _EXAMPLE_MARKERS)
+        example = self._example_sentence()
+        has_example = example is not None
         if not self.inp.behavioral and not has_example and self.word_count >= 40:
             abstract = max(self.sentences, key=lambda s: len(_content_words(s)), default="")
             self.improvements.append((30, Point(
@@ -454,13 +559,25 @@ class _Builder:
                              "case you have seen or built.", 600),
                 evidence=[Evidence(kind="quote", text=_clip(abstract, 160))])))
         elif has_example and not self.inp.behavioral:
-            sentence = next((s for s in self.sentences if any(m in s.lower() for m in _EXAMPLE_MARKERS)), "")
+            sentence = example or ""
             self.strengths.append((18, Point(
                 category="examples", title="Concrete example",
                 detail=_clip("You grounded the explanation in a case" + (f": {_q(sentence, 120)}." if sentence
                                                                          else "."), 600),
                 evidence=[Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [])))
         self._signposts = signposts
+
+    def _example_sentence(self) -> str | None:
+        """The first sentence that gives a concrete example on the topic: a marker ("for example", "in my last
+        project"), something concrete (a number, a measured change) and at least one word of the question, its
+        key points or its reference answer. A marker alone ("in my first job I was...") is filler."""
+        topic = _stems(" ".join((self.inp.question, *self.inp.key_points, self.inp.reference_answer)))
+        for sentence in self.sentences:
+            lowered = sentence.lower()
+            if (any(m in lowered for m in _EXAMPLE_MARKERS) and _CONCRETE.search(sentence)
+                    and _stems(sentence) & topic):
+                return sentence
+        return None
 
     # --- scores and text ----------------------------------------------------------------------------------
 
@@ -470,7 +587,7 @@ class _Builder:
             return 0
         if inp.content_score is not None:
             return max(0, min(100, round(inp.content_score)))
-        total = len(inp.covered) + len(inp.missed)
+        total = len(inp.covered) + len(inp.missed) + len(inp.contradicted)
         if total:
             return round(100 * len(inp.covered) / total)
         return max(0, min(100, round((inp.similarity or 0) * 100)))
@@ -490,18 +607,30 @@ class _Builder:
         score = 0.35 * length + 0.25 * signposts + 0.25 * direct + 0.15 * runon
         if self.star is not None:
             score = 0.6 * (100 * len(self.star.present) / 4) + 0.4 * score
+        if self.inp.relevance is not None:
+            # An answer is only as well structured as the share of it that answers the question: a ramble with the
+            # core buried in waffle is not well organised however tidy its sentences.
+            score *= 0.4 + 0.6 * max(0.0, min(1.0, self.inp.relevance))
+        if any(f.get("severity") == "fail" for f in self.inp.red_flags):
+            score = min(score, 40.0)
         return max(0, min(100, round(score)))
 
     def outline(self) -> list[str]:
         inp = self.inp
         lines = []
+        # Wrong statements are fixed first: a stronger answer starts by not saying them.
+        for item in self.incorrect[:3]:
+            lines.append(_clip(f"Correct: {item.correction} (not {_q(item.said, 80)})", 220))
         ref = sentences_split(inp.reference_answer)
         if ref:
             lines.append(_clip(f"Open with the direct answer: {ref[0]}", 220))
         covered = {p for p, _ in inp.covered}
+        wrong = {i.point for i in self.incorrect}
         for point in inp.key_points:
             if len(lines) >= 6:
                 break
+            if point in wrong:
+                continue
             lines.append(_clip(("Keep: " if point in covered else "Add: ") + point, 220))
         if self.star is not None:
             for part in self.star.parts:
@@ -522,7 +651,10 @@ class _Builder:
         parts = [f"{'Typed' if not inp.voice else 'Spoken'} answer of {self.word_count} words"
                  + (f" in {m.duration_s:.0f} s" if inp.voice and m.duration_s else "")
                  + f", opening with {_q(opening, 70)}."]
-        total = len(inp.covered) + len(inp.missed)
+        total = len(inp.covered) + len(inp.missed) + len(inp.contradicted)
+        if inp.contradicted:
+            parts.append(f"It got {len(inp.contradicted)} key point{'s' if len(inp.contradicted) != 1 else ''} "
+                         f"wrong: “{_clip(str(inp.contradicted[0].get('point')), 80)}”.")
         if total:
             parts.append(f"It covered {len(inp.covered)} of {total} key points"
                          + (f"; the biggest gap is “{_clip(inp.missed[0], 80)}”." if inp.missed else "."))
@@ -545,8 +677,8 @@ def coach_feedback(inp: CoachInput) -> Feedback:
     """The offline coach's feedback on one answer: a pure, deterministic function of `inp`."""
     b = _Builder(inp)
     b.honesty()
-    for step in (b.key_points, b.star_parts, b.length, b.structure_points, b.pace, b.fillers, b.hedges, b.pauses,
-                 b.pitch, b.loudness):
+    for step in (b.incorrect_points, b.red_flags, b.key_points, b.star_parts, b.length, b.structure_points, b.pace,
+                 b.fillers, b.hedges, b.pauses, b.pitch, b.loudness):
         step()
     scores = Scores(content=b.content_score(), delivery=delivery_score(b.m) if inp.voice else None,
                     structure=b.structure_score())
@@ -555,6 +687,7 @@ def coach_feedback(inp: CoachInput) -> Feedback:
     strengths = [p for _, p in sorted(b.strengths, key=lambda sp: -sp[0])][:5]
     return Feedback(
         scores=scores, summary=b.summary(scores), strengths=strengths, improvements=improvements,
-        stronger_answer_outline=b.outline(), star=list(b.star.parts) if b.star is not None else None,
+        incorrect=b.incorrect, verdicts=b.verdicts(), stronger_answer_outline=b.outline(),
+        star=list(b.star.parts) if b.star is not None else None,
         withheld=b.withheld, caveats=b.caveats,
     )

@@ -81,7 +81,7 @@ def spoken(*, wpm: float = 140, fillers: int = 1, long_pauses: int = 0, pause_to
     """Keyword arguments for History.answer describing a spoken answer's measured delivery, in the keys the
     transcript (`delivery`) and signal streams store."""
     return {"delivery": {"wpm": wpm, "filler_count": fillers, "articulation_wpm": wpm * 1.2},
-            "signal": {"duration_s": duration_s, "pause_total_s": pause_total_s, "pitch_stdev_st": pitch,
+            "signal": {"duration_s": duration_s, "pause_total_s": pause_total_s, "pitch_std_st": pitch,
                        "long_pause_count": long_pauses, "speaking_time_s": duration_s - pause_total_s,
                        "silence_fraction": pause_total_s / duration_s, **signal},
             "duration_s": duration_s, "transcript": " ".join(["word"] * round(wpm * duration_s / 60))}

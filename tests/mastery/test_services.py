@@ -52,7 +52,7 @@ def test_spoken_answers_also_update_delivery_skills(history, candidate, catalogu
     assert rows["pauses"].rating > 0 > rows["pace"].rating  # no long pauses is in the band, 200 wpm is not
     assert rows["pitch-variation"].rating < rows["pauses"].rating  # 1 semitone sounds monotone
     expected = rules.delivery_read(delivery={"wpm": 200, "filler_count": 9}, signal={
-        "duration_s": 60, "speaking_time_s": 54, "pause_total_s": 6, "pitch_stdev_st": 1.0, "long_pause_count": 0},
+        "duration_s": 60, "speaking_time_s": 54, "pause_total_s": 6, "pitch_std_st": 1.0, "long_pause_count": 0},
         voice=True, word_count=200).scores
     assert rows["fillers"].last_score == pytest.approx(expected["fillers"]) and expected["fillers"] < 0.5
     assert TopicMastery.objects.filter(user=candidate, topic=delivery).exists()

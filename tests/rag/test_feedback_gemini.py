@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.feedback.gemini import GeminiError, gemini_generate
+from interviewprep.gemini import GeminiError, gemini_generate
 from rag.feedback.services import answer_feedback_generate
 from rag.feedback_schema import Feedback, StoredFeedback
 from tests.fakes.gemini_server import gemini_fake, gemini_server  # noqa: F401 - fixtures
@@ -93,7 +93,7 @@ def test_each_fault_falls_back_to_the_offline_coach(gemini_fake, spoken, setting
 
 
 def test_client_errors_are_not_retried(gemini_fake, settings) -> None:  # noqa: ANN001, F811
-    from rag.feedback.gemini import gemini_client
+    from interviewprep.gemini import gemini_client
 
     settings.GEMINI_API_KEY = "wrong-key"
     gemini_client.reset()
@@ -104,7 +104,7 @@ def test_client_errors_are_not_retried(gemini_fake, settings) -> None:  # noqa: 
 
 
 def test_unreachable_server_falls_back(gemini_fake, spoken, settings) -> None:  # noqa: ANN001, F811
-    from rag.feedback.gemini import gemini_client
+    from interviewprep.gemini import gemini_client
 
     settings.GEMINI_BASE_URL = "http://127.0.0.1:9"  # discard port: connection refused
     settings.GEMINI_RETRIES = 0

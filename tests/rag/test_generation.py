@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.selection import questions_choose
+from rag.selection import AskedHistory, questions_choose
 from tests.fakes.gemini_server import gemini_fake, gemini_server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -33,7 +33,8 @@ def test_generated_questions_are_validated_and_deduplicated(gemini_fake, candida
         generated("not-a-topic", "What is the meaning of a made up topic here?"),  # unknown topic: dropped
         generated(topic.slug, "Explain idempotency keys?", key_points=["Too short."] * 3),  # bad key points
     ]})
-    plans, engine = questions_choose(user=candidate, mode="technical", topics=[topic], difficulty=2, count=3)
+    plans, engine = questions_choose(
+        user=candidate, history=AskedHistory(), mode="technical", topics=[topic], difficulty=2, count=3)
     assert engine == "gemini" and len(gemini_fake.requests) == 1
     assert plans[0].source == "generated" and "charging twice" in plans[0].text
     assert plans[0].key_points == KEY_POINTS and plans[0].topic == topic
@@ -45,19 +46,21 @@ def test_generated_questions_are_validated_and_deduplicated(gemini_fake, candida
 def test_any_gemini_failure_falls_back_to_the_bank(gemini_fake, candidate, small_bank, mode) -> None:  # noqa: ANN001, F811
     topic = next(q.topic for q in small_bank if q.topic.kind == "technical")
     gemini_fake.reset(mode=mode)
-    plans, engine = questions_choose(user=candidate, mode="technical", topics=[topic], difficulty=0, count=3)
+    plans, engine = questions_choose(
+        user=candidate, history=AskedHistory(), mode="technical", topics=[topic], difficulty=0, count=3)
     assert engine == "bank" and plans and all(p.source == "bank" for p in plans)
     assert gemini_fake.requests
 
 
 def test_refused_connection_falls_back(settings, candidate, small_bank) -> None:  # noqa: ANN001
-    from rag.feedback.gemini import gemini_client
+    from interviewprep.gemini import gemini_client
 
     settings.GEMINI_API_KEY, settings.GEMINI_MODEL = "key", "gemini-test"
     settings.GEMINI_BASE_URL, settings.GEMINI_RETRIES, settings.GEMINI_TIMEOUT_S = "http://127.0.0.1:9", 0, 1.0
     gemini_client.reset()
     try:
-        plans, engine = questions_choose(user=candidate, mode="technical", topics=[], difficulty=0, count=2)
+        plans, engine = questions_choose(
+            user=candidate, history=AskedHistory(), mode="technical", topics=[], difficulty=0, count=2)
     finally:
         gemini_client.reset()
     assert engine == "bank" and len(plans) == 2
