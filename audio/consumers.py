@@ -19,13 +19,19 @@ from django.conf import settings
 
 from audio.live import AnswerStream, StreamError
 from sessions import notify
+from sessions.selectors import caption_engine_preference
 
 log = logging.getLogger(__name__)
 
 CLOSE_ANONYMOUS = 4401
-CLOSE_FORBIDDEN = 4403
+# Someone else's interview closes exactly like an unknown one, so the code does not reveal that it exists.
 CLOSE_NOT_FOUND = 4404
+# Another socket resumed the answer this one was recording: it is now the only writer (docs/protocol.md).
+CLOSE_TAKEN_OVER = 4409
 CLOSE_FLOOD = 4429
+# How long a socket resuming an answer waits for the socket that holds it to let go (a holder in another
+# process hears the request through the channel layer).
+TAKEOVER_WAIT_S = 10.0
 MAX_TEXT_PER_SECOND = 50
 MAX_ERRORS_PER_SECOND = 50
 # Browsers may send small frames (a worklet quantum is 128 samples = 256 bytes, 125 a second); beyond this
@@ -37,12 +43,6 @@ class ProtocolError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def caption_engine_preference() -> str:
-    if settings.LIVE_CAPTIONS == "off":
-        return "off"
-    return "assemblyai" if settings.ASSEMBLYAI_API_KEY else "local"
 
 
 # --- database access (short queries on the shared sync thread) ------------------------------------------
@@ -106,6 +106,11 @@ def _complete_answer(answer_id: int, signal: dict[str, Any], audio_bytes: int,
                     live_transcript=live_transcript, live_engine=live_engine)
 
 
+def writer_group(answer_id: int) -> str:
+    """The channel-layer group of the one socket writing an answer: where a takeover request is sent."""
+    return f"answer-writer-{answer_id}"
+
+
 class InterviewConsumer(AsyncWebsocketConsumer):
     session_id: int | None = None
     stream: AnswerStream | None = None
@@ -120,11 +125,8 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             return
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         session = await _load_session(session_id)
-        if session is None:
+        if session is None or session.owner_id != user.pk:
             await self.close(code=CLOSE_NOT_FOUND)
-            return
-        if session.owner_id != user.pk:
-            await self.close(code=CLOSE_FORBIDDEN)
             return
         self.session_id = session_id
         self.user_id = user.pk
@@ -140,7 +142,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         if self.session_id is not None:
             await self.channel_layer.group_discard(notify.session_group(self.session_id), self.channel_name)
         if self.stream is not None and not self.stream.ended:
-            await self.stream.suspend()
+            await self._drop_stream()
         self.stream = None
 
     # --- messages from the browser --------------------------------------------------------------------------
@@ -226,9 +228,38 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         stream = AnswerStream(answer_id=info["answer_id"], question_id=info["question_id"], attempt=info["attempt"],
                               audio_path=info["audio_path"], started_wall=info["started_wall"], emit=self.send_json,
                               caption_prefer=caption_engine_preference())
-        await stream.open(resume=resume)
+        await self._claim(stream, resume=resume)
         self.stream = stream
+        await self.channel_layer.group_add(writer_group(stream.answer_id), self.channel_name)
         await self._send_started(stream)
+
+    async def _claim(self, stream: AnswerStream, *, resume: bool) -> None:
+        """Open the stream as the answer's only writer. When another socket holds it (its file lock), ask that one
+        to let go (it closes with 4409 after flushing) and wait for the lock: the latest socket takes over, as a
+        browser reconnecting after a network change must, and two sockets never write the same file."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TAKEOVER_WAIT_S
+        asked_at = None
+        while True:
+            try:
+                await stream.open(resume=resume)
+                return
+            except StreamError as exc:
+                if exc.code != "answer_busy" or loop.time() > deadline:
+                    raise
+            if asked_at is None or loop.time() - asked_at > 1.0:  # at most once a second: delivery is best effort
+                asked_at = loop.time()
+                await self.channel_layer.group_send(writer_group(stream.answer_id), {
+                    "type": "answer.takeover", "answer_id": stream.answer_id, "by": self.channel_name})
+            await asyncio.sleep(0.05)
+
+    async def answer_takeover(self, message: dict[str, Any]) -> None:
+        stream = self.stream
+        if stream is None or message.get("by") == self.channel_name or message.get("answer_id") != stream.answer_id:
+            return
+        await self._drop_stream()  # flushes and closes the file: the lock passes to the new socket
+        await self._error("taken_over", "This answer continues on another connection (another tab or window).")
+        await self.close(code=CLOSE_TAKEN_OVER)
 
     async def _send_started(self, stream: AnswerStream) -> None:
         await self.send_json({"type": "answer.started", "answer_id": stream.answer_id,
@@ -241,6 +272,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         if stream is None:
             raise ProtocolError("no_answer", "No answer is being recorded.")
         self.stream = None
+        await self.channel_layer.group_discard(writer_group(stream.answer_id), self.channel_name)
         signal, live_transcript = await stream.end()
         await _complete_answer(stream.answer_id, dict(signal), stream.received_bytes, live_transcript,
                                stream.engine if live_transcript else "")
@@ -272,6 +304,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         stream, self.stream = self.stream, None
         if stream is not None:
             await stream.suspend()
+            await self.channel_layer.group_discard(writer_group(stream.answer_id), self.channel_name)
 
     async def _error(self, code: str, message: str) -> None:
         if self._over(window="_error_window", limit=MAX_ERRORS_PER_SECOND):

@@ -8,7 +8,9 @@ than a hop to a thread would. Transcription never runs here (see audio/transcrip
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -81,20 +83,35 @@ class AnswerStream:
         return getattr(self.captioner, "engine", getattr(self, "_ended_engine", "off"))
 
     async def open(self, *, resume: bool) -> None:
+        """Become the answer's only writer (StreamError `answer_busy` when another stream holds it), then
+        continue the stored file (resume) or start it afresh."""
         self.audio_path.parent.mkdir(parents=True, exist_ok=True)
-        existing = self.audio_path.stat().st_size if self.audio_path.exists() else 0
-        # Keep whole samples only: a frame cut mid-sample by a dropped connection would shift every later sample.
-        existing -= existing % 2
-        if resume and existing:
-            loop = asyncio.get_running_loop()
-            self.analyzer = await loop.run_in_executor(_replay_pool, _analyzer_from_file, self.audio_path, existing)
-            self.resumed = True
-        else:
-            self.analyzer = StreamingAnalyzer(sample_rate=settings.AUDIO_SAMPLE_RATE)
-            existing = 0
-        self._file = self.audio_path.open("r+b" if self.audio_path.exists() else "wb")
-        self._file.truncate(existing)
-        self._file.seek(existing)
+        handle = os.fdopen(os.open(self.audio_path, os.O_RDWR | os.O_CREAT, 0o600), "r+b")
+        try:
+            # An exclusive lock for as long as the file is open: a second socket on the same answer (any process on
+            # this host) cannot write until this stream closes the file, flushing what it had.
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise StreamError("answer_busy", "Another connection is recording this answer.") from None
+        try:
+            existing = os.fstat(handle.fileno()).st_size  # read under the lock: the last writer has flushed
+            # Keep whole samples only: a frame cut mid-sample by a dropped connection would shift later samples.
+            existing -= existing % 2
+            if resume and existing:
+                loop = asyncio.get_running_loop()
+                self.analyzer = await loop.run_in_executor(_replay_pool, _analyzer_from_file, self.audio_path,
+                                                           existing)
+                self.resumed = True
+            else:
+                self.analyzer = StreamingAnalyzer(sample_rate=settings.AUDIO_SAMPLE_RATE)
+                existing = 0
+            handle.truncate(existing)
+            handle.seek(existing)
+        except BaseException:
+            handle.close()
+            raise
+        self._file = handle
         self.received_bytes = existing
         await self._start_captioner(time_offset_s=existing / BYTES_PER_SECOND)
 
@@ -156,12 +173,31 @@ class AnswerStream:
 
     def metrics(self) -> dict[str, Any]:
         assert self.analyzer is not None
+        from audio.transcription.base import Word
+        from audio.transcription.speech_metrics import count_words, pace_advice, pace_wpm, speech_span_s
+
         snap = self.analyzer.snapshot()
-        words = len(self._final_words) + len(self._partial_words)
-        speaking = snap.get("speaking_time_s") or 0.0
-        wpm = round(words / (speaking / 60.0)) if speaking >= 5.0 and words else None
-        return {**snap, "received_bytes": self.received_bytes, "wpm": wpm, "filler_count": self.filler_count,
-                "answer_id": self.answer_id}
+        # The final figure so far (speech_metrics: first word to last word), from the captions' words; when they
+        # carry no times, the VAD's first-speech..last-speech span. Caption word times are whisper's, unsnapped:
+        # the first word often starts inside the thinking silence before it, so it starts no earlier than the
+        # VAD's first speech (the final transcript's words are snapped to the same VAD).
+        words = [Word.from_dict(w) for w in (*self._final_words, *self._partial_words)]
+        span = speech_span_s(words)
+        vad = self.analyzer.vad
+        if span is not None and vad.first_start is not None:
+            first_word = next(w.start for w in words if w.text.strip())
+            span -= max(0.0, vad.first_start / self.analyzer.sample_rate - first_word)
+        wpm = pace_wpm(count_words(words), span or self._vad_span_s(now_s=snap["t"]))
+        return {**snap, "received_bytes": self.received_bytes, "wpm": None if wpm is None else round(wpm),
+                "pace_advice": pace_advice(wpm), "filler_count": self.filler_count, "answer_id": self.answer_id}
+
+    def _vad_span_s(self, *, now_s: float) -> float | None:
+        assert self.analyzer is not None
+        vad, rate = self.analyzer.vad, self.analyzer.sample_rate
+        if vad.first_start is None:
+            return None
+        end_s = now_s if vad.in_speech or vad.last_end is None else vad.last_end / rate
+        return end_s - vad.first_start / rate
 
     async def end(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Finish the answer: the signal aggregates and, when AssemblyAI ran the whole answer, its transcript."""

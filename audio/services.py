@@ -32,7 +32,7 @@ def answer_transcribe(*, answer_id: int, force: bool = False) -> Answer:
     # An engine with no words is complete only for an answer without audio (a silent answer from a live engine
     # would otherwise hide whatever whisper can still find in the file).
     have_transcript = bool(answer.transcript_engine) and (bool(answer.words) or not answer.audio_bytes)
-    path = answer.audio_path
+    path = answer.stored_audio_path  # the raw PCM, or its compressed copy once the PCM was removed
     file_ok = path.exists() and path.stat().st_size > 0
     duration_s = answer.duration_s or 0.0
     if force or not have_transcript:
@@ -59,3 +59,55 @@ def answer_transcribe(*, answer_id: int, force: bool = False) -> Answer:
     )
     answer.save(update_fields=["transcript", "words", "transcript_engine", "transcript_confidence", "delivery"])
     return answer
+
+
+# The compressed copy must decode to the recorded length within this margin before the raw PCM is removed.
+COMPRESS_TOLERANCE_S = 0.05
+
+
+def answer_audio_compress(*, answer_id: int) -> bool:
+    """Compress an ended spoken answer's raw PCM to Opus (audio/codec.py) for replay, verify the copy and remove
+    the PCM. Returns whether the answer now has a verified compressed copy.
+
+    Run by the transcription task right after the transcript (Celery, off the event loop), before the answer can
+    be scored and offered for replay. The copy is verified by
+    decoding it: its duration must be within COMPRESS_TOLERANCE_S of the PCM's. On any failure the PCM is kept and
+    the partial copy removed, so nothing is lost; replay then serves the PCM (as WAV) and a later run may retry.
+    Idempotent: an answer already compressed, still recording, typed, or whose audio was purged is left alone.
+    """
+    from audio import codec
+    from sessions.models import AnswerStatus
+
+    answer = Answer.objects.get(pk=answer_id)
+    if answer.input_mode != InputMode.VOICE or answer.audio_deleted_at is not None:
+        return False
+    if answer.status == AnswerStatus.RECORDING:
+        return False
+    source, target = answer.audio_path, answer.replay_path
+    if answer.audio_compressed_bytes is not None and target.exists():
+        source.unlink(missing_ok=True)  # a crash after the row was stamped but before the unlink
+        return True
+    if not source.exists() or source.stat().st_size < 2:
+        return False
+    expected = codec.pcm_duration_s(source.stat().st_size)
+    try:
+        codec.encode_pcm_to_webm(source, target)
+        decoded = codec.decoded_duration_s(target)
+    except codec.CodecError as exc:
+        target.unlink(missing_ok=True)
+        log.warning("answer %s: audio not compressed, raw PCM kept: %s", answer_id, exc)
+        return False
+    if abs(decoded - expected) > COMPRESS_TOLERANCE_S:
+        target.unlink(missing_ok=True)
+        log.warning("answer %s: compressed audio decodes to %.3f s, not %.3f s; raw PCM kept", answer_id, decoded,
+                    expected)
+        return False
+    # Stamp first, then unlink: a crash in between leaves both files and a stamped row, which the next run (or
+    # purge) cleans up; never a row pointing at a PCM that is gone without a verified copy.
+    stamped = (Answer.objects.filter(pk=answer_id, audio_deleted_at__isnull=True)
+               .update(audio_compressed_bytes=target.stat().st_size))
+    if not stamped:  # purged meanwhile: the copy must not outlive the purge
+        target.unlink(missing_ok=True)
+        return False
+    source.unlink(missing_ok=True)
+    return True

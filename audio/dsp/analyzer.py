@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from audio.dsp.contour import clean_contour
 from audio.dsp.marks import MarkChain, glottal_marks
 from audio.dsp.pcm import FULL_SCALE, Pcm16Decoder
 from audio.dsp.perturbation import PerturbationAccumulator
@@ -304,7 +305,8 @@ class StreamingAnalyzer:
             "shimmer_local": _r(self.perturbation.shimmer_local, 5),
             "glottal_marks": self.perturbation.mark_count,
             "clipping_fraction": _r(self._clipped / total, 6) if total else 0.0,
-            "contour": {"t": list(self._contour_t), "pitch_hz": list(self._contour_f0), "dbfs": list(self._contour_db)},
+            "contour": {"t": list(self._contour_t), "pitch_hz": clean_contour(self._contour_f0),
+                        "dbfs": list(self._contour_db)},
         }
 
     def buffer_sizes(self) -> dict[str, int]:

@@ -70,23 +70,11 @@ def analyze_file(path: Path) -> dict[str, Any]:
 
 
 def flat_report(aggregates: dict[str, Any]) -> dict[str, Any]:
-    """One flat JSON object: the issue's names for the command's output, then every scalar aggregate."""
-    named = {
-        "duration_s": aggregates["duration_s"],
-        "speaking_time_s": aggregates["speaking_time_s"],
-        "voiced_ratio": aggregates["voiced_fraction"],
-        "pitch_median_hz": aggregates["pitch_median_hz"],
-        "pitch_stdev_st": aggregates["pitch_std_st"],
-        "pitch_range_st": aggregates["pitch_range_st"],
-        "monotone": aggregates["monotone"],
-        "jitter_local": aggregates["jitter_local"],
-        "shimmer_local": aggregates["shimmer_local"],
-        "loudness_dbfs_mean": aggregates["loudness_mean_dbfs"],
-        "loudness_dbfs_stdev": aggregates["loudness_std_db"],
-        "pause_count": aggregates["pause_count"],
-        "pauses_over_1s": aggregates["pauses_over_1s"],
-        "longest_pause_s": aggregates["longest_pause_s"],
-        "pause_total_s": aggregates["pause_total_s"],
-    }
+    """One flat JSON object of every scalar aggregate, under the analyzer's own names (the names `Answer.signal`
+    stores and pipeline.measures reads: one name per measurement, no aliases), the headline measures first."""
+    first = ("duration_s", "speaking_time_s", "voiced_fraction", "pitch_median_hz", "pitch_std_st", "pitch_range_st",
+             "monotone", "jitter_local", "shimmer_local", "loudness_mean_dbfs", "loudness_std_db", "pause_count",
+             "pauses_over_1s", "longest_pause_s", "pause_total_s")
+    named = {key: aggregates[key] for key in first}
     rest = {k: v for k, v in aggregates.items() if k not in named and not isinstance(v, dict | list)}
     return {**named, **rest}

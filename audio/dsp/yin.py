@@ -7,7 +7,7 @@ the cross term from one FFT product per row. All rows go through the FFT in one 
 
 Threshold: 0.1 in the paper. An impulsive pulse train whose period is not a whole number of samples (350 Hz at
 16 kHz = 45.7 samples) leaves d'(T) above 0.1 while d'(3T) dips below it, so 0.1 reads it as 117 Hz (see
-STACK_NOTES). 0.2 accepts the true first dip; octave-up errors stay away because a dip at T/2 in a periodic
+docs/stack-notes.md). 0.2 accepts the true first dip; octave-up errors stay away because a dip at T/2 in a periodic
 signal rarely goes below 0.2, and tests/audio/test_dsp_yin.py checks 80-480 Hz tones, pulse trains and vowels
 for octave errors at both ends.
 """

@@ -1,11 +1,16 @@
 """Word error rate with the normalisation transcribers need to be compared fairly (case, punctuation, numbers).
 
 Used by the tests and bench/transcription_bench.py; "forty percent" and "40%" must count as the same words.
+Also reads the speech folders' manifests and makes varied copies of a clip (speed, noise, level, reverberation).
 """
 
 from __future__ import annotations
 
+import csv
 import re
+from pathlib import Path
+
+import numpy as np
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -64,3 +69,42 @@ def corpus_word_error_rate(pairs: list[tuple[str, str]], *, drop_fillers: bool =
         errors += word_errors(ref, normalize(hypothesis, drop_fillers=drop_fillers))
         words += len(ref)
     return errors / words if words else 0.0
+
+
+def read_manifest(folder: Path) -> list[dict[str, str]]:
+    """The rows of a speech folder's `manifest.tsv` (file, transcript, speaker, split, source) or, for a folder with
+    only `transcripts.tsv` (file, transcript), those rows as one `tune` speaker."""
+    manifest = folder / "manifest.tsv"
+    path = manifest if manifest.exists() else folder / "transcripts.tsv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        row.setdefault("speaker", folder.name)
+        row.setdefault("split", "tune")
+    return rows
+
+
+def variants(samples: np.ndarray, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """The same speech made different (16 kHz floats): slower, faster, noisier, quieter, reverberant.
+
+    Speed by resampling (pitch moves with it, as with a faster talker); noise white at 15 dB SNR; level -20 dB;
+    reverberation an exponentially decaying noise tail (RT60 0.4 s) mixed with the dry signal.
+    """
+    from scipy.signal import fftconvolve, resample_poly
+
+    rng = np.random.default_rng(seed)
+    x = np.asarray(samples, dtype=np.float64)
+    power = float(np.mean(x * x)) or 1e-12
+    tail = np.arange(int(0.4 * 16000)) / 16000
+    impulse = rng.standard_normal(tail.size) * np.exp(-6.9 * tail / 0.4)
+    impulse[0] = 1.0 / 0.3
+    wet = fftconvolve(x, impulse * 0.3)[: x.size]
+    wet *= np.sqrt(power / (float(np.mean(wet * wet)) or 1e-12))
+    out = {
+        "slower x0.9": resample_poly(x, 10, 9),
+        "faster x1.1": resample_poly(x, 9, 10),
+        "noise 15 dB": x + rng.standard_normal(x.size) * np.sqrt(power / 10 ** 1.5),
+        "level -20 dB": x * 0.1,
+        "reverb 0.4 s": wet,
+    }
+    return {name: np.clip(v, -1.0, 1.0).astype(np.float32) for name, v in out.items()}

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 ENGINE = "whisper-tiny.en"
 SAMPLE_RATE = 16000
 # Whisper was trained on transcripts that mostly drop disfluencies, so it drops "um"/"uh" too unless the prompt
-# shows them: a prompt written in that style makes it keep them (recall and WER with and without: bench/README.md).
+# shows them: a prompt written in that style makes it keep them, but also invent words on unfamiliar voices, so
+# the final transcript takes only its hesitations (transcribe_final; WER with and without: bench/README.md).
 DISFLUENCY_PROMPT = "Umm, let me think, uh... So, um, I mean, like, you know, I, uh, built it, er, in Python."
 
 
@@ -49,8 +50,13 @@ model = LazySingleton(_load_model, name="whisper-tiny.en")
 
 
 def read_audio(path: Path | str) -> np.ndarray:
-    """Samples in [-1, 1] at 16 kHz from a raw PCM16 LE mono file (the consumer's `.pcm`) or a WAV."""
+    """Samples in [-1, 1] at 16 kHz from a raw PCM16 LE mono file (the consumer's `.pcm`), a WAV, or an answer's
+    compressed replay copy (`.webm`, audio/codec.py: a retried transcription after the PCM was removed)."""
     path = Path(path)
+    if path.suffix.lower() == ".webm":
+        from audio.codec import decode_float
+
+        return decode_float(path, rate=SAMPLE_RATE)
     if path.suffix.lower() == ".wav":
         with wave.open(str(path), "rb") as handle:
             if (handle.getframerate(), handle.getnchannels(), handle.getsampwidth()) == (SAMPLE_RATE, 1, 2):
@@ -67,25 +73,35 @@ def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
     return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def transcribe_array(samples: np.ndarray, *, beam_size: int | None = None, prompt: str | None = DISFLUENCY_PROMPT,
-                     offset_s: float = 0.0) -> Transcript:
-    """Transcribe 16 kHz float samples; word times are seconds from `offset_s`, monotone and inside the audio."""
+# Segments whisper itself would reject after its temperature fallback: text that repeats itself (gzip
+# compression ratio over 2.4) or that the model does not believe (mean token log-probability under -1). What is
+# left after the fallback is still returned by faster-whisper; these guards drop it instead of storing it.
+MAX_COMPRESSION_RATIO = 2.4
+MIN_AVG_LOGPROB = -1.0
+
+
+def _decode(samples: np.ndarray, *, beam_size: int, prompt: str | None, offset_s: float,
+            guard: bool) -> list[Word]:
     duration = len(samples) / SAMPLE_RATE
-    if len(samples) < SAMPLE_RATE // 10:
-        return Transcript(text="", words=[], engine=ENGINE, confidence=None, duration_s=duration)
     segments, _info = model.get().transcribe(
         samples,
         language="en",
-        beam_size=beam_size or settings.WHISPER_BEAM_SIZE,
+        beam_size=beam_size,
         # With the default (True) answers of a minute or more come out with repeated or invented sentences.
         condition_on_previous_text=False,
         word_timestamps=True,
         initial_prompt=prompt or None,
         vad_filter=False,
+        compression_ratio_threshold=MAX_COMPRESSION_RATIO,
+        log_prob_threshold=MIN_AVG_LOGPROB,
     )
     words: list[Word] = []
     last_start = 0.0
     for segment in segments:
+        if guard and (segment.compression_ratio > MAX_COMPRESSION_RATIO or segment.avg_logprob < MIN_AVG_LOGPROB):
+            log.info("dropping a doubtful whisper segment (compression %.2f, log-prob %.2f): %r",
+                     segment.compression_ratio, segment.avg_logprob, segment.text[:80])
+            continue
         for w in segment.words or []:
             text = w.word.strip()
             if not text:
@@ -96,11 +112,50 @@ def transcribe_array(samples: np.ndarray, *, beam_size: int | None = None, promp
             end = min(max(float(w.end), start), duration)
             last_start = start
             words.append(Word(text=text, start=start + offset_s, end=end + offset_s, probability=float(w.probability)))
+    return words
+
+
+def _transcript(words: list[Word], duration: float) -> Transcript:
     text = " ".join(w.text for w in words)
     return Transcript(text=text, words=words, engine=ENGINE, confidence=mean_confidence(words), duration_s=duration)
 
 
-def transcribe_file(path: Path | str, *, beam_size: int | None = None,
-                    prompt: str | None = DISFLUENCY_PROMPT) -> Transcript:
-    """The final transcript of a stored answer (`.pcm` raw PCM16 LE 16 kHz mono, or a WAV)."""
+def transcribe_array(samples: np.ndarray, *, beam_size: int | None = None, prompt: str | None = DISFLUENCY_PROMPT,
+                     offset_s: float = 0.0) -> Transcript:
+    """One decode of 16 kHz float samples (live captions, and the plain baseline of the bench); word times are
+    seconds from `offset_s`, monotone and inside the audio. Without the segment guards: a caption tail cut
+    mid-word decodes with a low log-probability and would lose the words the next round confirms."""
+    duration = len(samples) / SAMPLE_RATE
+    if len(samples) < SAMPLE_RATE // 10:
+        return _transcript([], duration)
+    return _transcript(_decode(samples, beam_size=beam_size or settings.WHISPER_BEAM_SIZE, prompt=prompt,
+                               offset_s=offset_s, guard=False), duration)
+
+
+def transcribe_final(samples: np.ndarray, *, beam_size: int | None = None) -> Transcript:
+    """The stored transcript of an answer: the words of a plain decode, the hesitations of a prompted one merged
+    in by time, no word over what the VAD calls silence, word edges on its speech segments (cleanup.py)."""
+    from audio.dsp.vad import speech_segments
+    from audio.transcription.cleanup import fit_to_speech, merge_hesitations
+
+    duration = len(samples) / SAMPLE_RATE
+    if len(samples) < SAMPLE_RATE // 10:
+        return _transcript([], duration)
+    segments = speech_segments(samples, sample_rate=SAMPLE_RATE)
+    if not segments:
+        return _transcript([], duration)  # nothing above the noise floor: any word would be invented
+    beam = beam_size or settings.WHISPER_BEAM_SIZE
+    plain = _decode(samples, beam_size=beam, prompt=None, offset_s=0.0, guard=True)
+    prompted = _decode(samples, beam_size=beam, prompt=DISFLUENCY_PROMPT, offset_s=0.0, guard=True)
+    return _transcript(fit_to_speech(merge_hesitations(plain, prompted), segments), duration)
+
+
+_FINAL = "<final>"
+
+
+def transcribe_file(path: Path | str, *, beam_size: int | None = None, prompt: str | None = _FINAL) -> Transcript:
+    """The final transcript of a stored answer (`.pcm` raw PCM16 LE 16 kHz mono, or a WAV); with an explicit
+    `prompt` (None for none) one decode with that prompt instead (the bench's baselines)."""
+    if prompt is _FINAL:
+        return transcribe_final(read_audio(path), beam_size=beam_size)
     return transcribe_array(read_audio(path), beam_size=beam_size, prompt=prompt)

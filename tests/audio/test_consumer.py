@@ -69,10 +69,18 @@ async def test_anonymous_is_closed_with_4401(candidate):
     await expect_close(communicator, 4401)
 
 
-async def test_another_user_is_closed_with_4403(candidate, other_candidate):
+async def test_another_users_interview_closes_like_an_unknown_one(candidate, other_candidate):
+    """4404 for both: a different code would tell a stranger that the interview exists."""
     session, _ = await sync_to_async(make_session)(candidate)
     communicator, _ = await connect(session.pk, other_candidate)
-    await expect_close(communicator, 4403)
+    await expect_close(communicator, 4404)
+
+
+async def test_an_id_beyond_64_bits_is_not_routed(candidate):
+    communicator = WebsocketCommunicator(application, f"/ws/interview/{2**64}/",
+                                         headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
+    with pytest.raises(ValueError, match="No route found"):
+        await communicator.connect(timeout=5)
 
 
 async def test_unknown_session_is_closed_with_4404(candidate):
@@ -270,3 +278,71 @@ async def test_events_from_tasks_reach_the_socket(candidate):
     event = await receive_until(communicator, "report.ready")
     assert event["session_id"] == session.pk
     await communicator.disconnect()
+
+
+# --- one writer per answer -------------------------------------------------------------------------------------
+
+async def test_second_socket_takes_over_an_answer_and_the_audio_is_exactly_the_writers(candidate, pipeline_calls):
+    """Two sockets resuming one answer both wrote its file (matching neither stream). Now the second takes over:
+    the first is closed with 4409 and what it sends afterwards is not stored."""
+    session, question = await sync_to_async(make_session)(candidate)
+    pcm = to_pcm16(speech_with_pauses([("speech", 1.0), ("pause", 0.4), ("speech", 1.0)]))
+    first_part, second_part = pcm[: 4096 * 5], pcm[4096 * 5:]
+    stray = b"\x7f\x7f" * 2048  # what the first socket keeps sending after it lost the answer
+
+    first, _ = await connect(session.pk, candidate)
+    await receive_until(first, "ready")
+    await send(first, {"type": "answer.start", "question_id": question.pk})
+    started = await receive_until(first, "answer.started")
+    for frame in frames(first_part):
+        await first.send_to(bytes_data=frame)
+    await send(first, {"type": "ping", "t": 0})
+    await receive_until(first, "pong")
+
+    second, _ = await connect(session.pk, candidate)
+    ready = await receive_until(second, "ready")
+    assert ready["answer_in_progress"]["answer_id"] == started["answer_id"]
+    await send(second, {"type": "answer.resume", "answer_id": started["answer_id"]})
+    resumed = await receive_until(second, "answer.started")
+    assert resumed["resumed"] and resumed["received_bytes"] == len(first_part)
+
+    errors: list[dict] = []
+    with pytest.raises(AssertionError, match="closed with 4409"):
+        await receive_until(first, "never", collect=errors)
+    assert any(e.get("code") == "taken_over" for e in errors)
+    for _ in range(3):
+        await first.send_to(bytes_data=stray)  # a closed consumer ignores these: nothing reaches the file
+
+    for frame in frames(second_part):
+        await second.send_to(bytes_data=frame)
+    await send(second, {"type": "answer.end"})
+    ended = await receive_until(second, "answer.ended")
+    assert ended["received_bytes"] == len(pcm)
+    answer = await sync_to_async(Answer.objects.get)(pk=started["answer_id"])
+    assert answer.audio_path.read_bytes() == pcm
+    assert pipeline_calls == [answer.pk]
+    await second.disconnect()
+
+
+async def test_five_sockets_starting_the_same_question_at_once_make_one_answer(candidate, pipeline_calls):
+    session, question = await sync_to_async(make_session)(candidate)
+    sockets = []
+    for _ in range(5):
+        communicator, _ = await connect(session.pk, candidate)
+        await receive_until(communicator, "ready")
+        sockets.append(communicator)
+    await asyncio.gather(*(send(c, {"type": "answer.start", "question_id": question.pk}) for c in sockets))
+
+    async def outcome(communicator) -> str:  # noqa: ANN001
+        while True:
+            event = json.loads((await communicator.receive_output(timeout=10))["text"])
+            if event["type"] == "answer.started":
+                return "started"
+            if event["type"] == "error":
+                return event["code"]
+
+    outcomes = await asyncio.gather(*(outcome(c) for c in sockets))
+    assert sorted(outcomes) == ["answer_in_progress"] * 4 + ["started"], outcomes
+    assert await sync_to_async(Answer.objects.filter(question=question).count)() == 1
+    for communicator in sockets:
+        await communicator.disconnect()

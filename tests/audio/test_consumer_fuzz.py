@@ -28,7 +28,7 @@ KNOWN_ERROR_CODES = {
 def _socket_settings(settings, monkeypatch):  # noqa: ANN001
     settings.LIVE_CAPTIONS = "off"
     settings.AUDIO_MAX_REALTIME_FACTOR = 1000.0
-    monkeypatch.setattr("sessions.pipeline.answer_pipeline_enqueue", lambda *, answer_id, force=False: None)
+    monkeypatch.setattr("pipeline.chain.answer_pipeline_enqueue", lambda *, answer_id, force=False: None)
     # The per-second message guards would close the socket long before thousands of messages; raise them so
     # the fuzz reaches the parsing and routing code (the flood guard has its own test).
     monkeypatch.setattr("audio.consumers.MAX_TEXT_PER_SECOND", 10 ** 6)

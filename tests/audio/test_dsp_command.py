@@ -27,10 +27,12 @@ def test_json_output_of_a_44k_stereo_wav(tmp_path):
     path = tmp_path / "answer.wav"
     soundfile.write(path, np.stack([at_44k, at_44k], axis=1), 44100)  # any rate and channel count
     report = json.loads(run(str(path), "--json"))
-    for key in ("duration_s", "speaking_time_s", "voiced_ratio", "pitch_median_hz", "pitch_stdev_st",
-                "pitch_range_st", "monotone", "jitter_local", "shimmer_local", "loudness_dbfs_mean",
-                "loudness_dbfs_stdev", "pause_count", "pauses_over_1s", "longest_pause_s", "pause_total_s"):
+    for key in ("duration_s", "speaking_time_s", "voiced_fraction", "pitch_median_hz", "pitch_std_st",
+                "pitch_range_st", "monotone", "jitter_local", "shimmer_local", "loudness_mean_dbfs",
+                "loudness_std_db", "pause_count", "pauses_over_1s", "longest_pause_s", "pause_total_s"):
         assert key in report
+    # One name per measurement: none of the old aliases next to the analyzer's names.
+    assert not {"voiced_ratio", "pitch_stdev_st", "loudness_dbfs_mean", "loudness_dbfs_stdev"} & set(report)
     assert report["duration_s"] == pytest.approx(3.7, abs=0.01)
     assert report["pause_count"] == 1
     assert report["longest_pause_s"] == pytest.approx(0.7, abs=0.05)

@@ -97,16 +97,19 @@ def test_you_know_as_a_phrase_not_as_a_question():
     assert fillers("and you know we shipped it") == ["you know"]
 
 
-def test_i_mean_kind_of_sort_of():
+def test_i_mean_and_kind_of_sort_of_as_hedges():
     assert fillers("I mean, it worked.") == ["i mean"]
     assert fillers("That is what I mean.") == []
-    assert fillers("It is kind of slow and sort of broken.") == ["kind of", "sort of"]
-    assert fillers("What kind of index is it?") == []
-    assert fillers("A sort of tree.") == []
+    assert fillers("It is kind of slow and sort of broken.") == []
+    assert hedges("It is kind of slow and sort of broken.") == ["kind of", "sort of"]
+    assert hedges("What kind of index is it?") == []
+    assert hedges("A sort of tree.") == []
 
 
-def test_basically_actually_literally_always_count():
-    assert fillers("Basically it actually literally works.") == ["basically", "actually", "literally"]
+def test_basically_actually_literally_only_in_filler_position():
+    assert fillers("Basically, it works. Actually it was faster, literally, than before.") == [
+        "basically", "actually", "literally"]
+    assert fillers("It actually works and it is basically the same.") == []
 
 
 def test_hedges_are_separate_from_fillers():
@@ -117,26 +120,31 @@ def test_hedges_are_separate_from_fillers():
 # --- word metrics ------------------------------------------------------------------------------------
 
 def test_word_metrics_pace_fillers_and_aligned_pauses():
-    # 30 words in 15 s of answer, 10 s of it speaking; a pause between "queue." and "Um,".
+    # 30 words from 1.0 s to 14.92 s of an 18 s recording (thinking time before and after), 10 s of it
+    # speaking; a pause between "queue." and "Um,".
     text = ("We used a queue. Um, it was, like, the simplest fix we could ship that week and it held up well "
             "under load, you know, for many months after that")
-    words = words_of(text, gaps={4: 2.0})
+    words = words_of(text, start=1.0, gaps={4: 2.0})
     assert len(words) == 30
-    transcript = Transcript(text=text, words=words, engine="whisper-tiny.en", confidence=0.9, duration_s=15.0)
+    transcript = Transcript(text=text, words=words, engine="whisper-tiny.en", confidence=0.9, duration_s=18.0)
     pause = {"start": words[3].end + 0.1, "end": words[4].start - 0.1}
-    metrics = word_metrics(transcript, duration_s=15.0, speaking_time_s=10.0, pauses=[pause])
+    metrics = word_metrics(transcript, duration_s=18.0, speaking_time_s=10.0, pauses=[pause])
 
     assert metrics["word_count"] == 30
-    assert metrics["wpm"] == 120.0
+    # Pace counts the pause between words but not the time before the first word or after the last.
+    assert metrics["pace_span_s"] == pytest.approx(13.92)
+    assert metrics["wpm"] == pytest.approx(30 / 13.92 * 60, abs=0.05)
     assert metrics["articulation_wpm"] == 180.0
     assert metrics["filler_count"] == 3
     assert metrics["filler_counts"] == {"um": 1, "like": 1, "you know": 1}
-    assert metrics["fillers_per_minute"] == 12.0
+    assert metrics["fillers_per_minute"] == pytest.approx(3 / 13.92 * 60, abs=0.05)
     assert [f["start"] for f in metrics["fillers"]] == sorted(f["start"] for f in metrics["fillers"])
     assert metrics["fillers"][0]["start"] == words[4].start
+    # Marks a page can highlight: the word index and length of each filler, the word a pause follows.
+    assert [(f["index"], f["length"]) for f in metrics["fillers"]] == [(4, 1), (7, 1), (23, 2)]
     [aligned] = metrics["pauses"]
     assert aligned["word_before"] == "queue." and aligned["word_after"] == "Um,"
-    assert aligned["word_index_after"] == 4
+    assert aligned["word_index_before"] == 3 and aligned["word_index_after"] == 4
     assert aligned["duration_s"] == pytest.approx(pause["end"] - pause["start"], abs=1e-3)
 
 
@@ -145,6 +153,23 @@ def test_word_metrics_without_words_or_time():
                            speaking_time_s=0.0, pauses=[])
     assert metrics["word_count"] == 0 and metrics["wpm"] is None and metrics["articulation_wpm"] is None
     assert metrics["filler_count"] == 0 and metrics["fillers_per_minute"] is None and metrics["pauses"] == []
+
+
+def test_pace_without_word_times_uses_the_speech_span():
+    # An engine transcript without word times: the VAD's speaking time plus the pauses between stand in.
+    metrics = word_metrics(Transcript(text=" ".join(["word"] * 40), words=[], engine="x"), duration_s=30.0,
+                           speaking_time_s=16.0, pauses=[{"start": 5.0, "end": 9.0}])
+    assert metrics["pace_span_s"] == 20.0 and metrics["wpm"] == 120.0
+
+
+@pytest.mark.parametrize(("wpm", "advice"), [(119.9, "speed_up"), (120, "ok"), (160, "ok"), (160.1, "slow_down"),
+                                             (None, None)])
+def test_pace_advice_uses_the_feedback_band(wpm, advice):
+    from audio.transcription.speech_metrics import pace_advice
+    from pipeline.measures import BANDS
+
+    assert (BANDS["wpm"].low, BANDS["wpm"].high) == (120, 160)
+    assert pace_advice(wpm) == advice
 
 
 def test_pauses_before_and_after_all_words_and_odd_shapes():

@@ -50,7 +50,10 @@ def test_local_transcript_of_a_stored_pcm_answer(candidate, speech_dir: Path):
     delivery = answer.delivery
     n = delivery["word_count"]
     assert n == len(answer.words) >= 20
-    assert delivery["wpm"] == pytest.approx(n / (11.0 / 60), abs=0.1)
+    # Pace: first word to last (the recording's edges are not counted).
+    span = answer.words[-1]["end"] - answer.words[0]["start"]
+    assert delivery["pace_span_s"] == pytest.approx(span, abs=0.002) and span < 11.0
+    assert delivery["wpm"] == pytest.approx(n / (span / 60), abs=0.1)
     assert delivery["articulation_wpm"] == pytest.approx(n / (8.0 / 60), abs=0.1)
     around = [(p["word_before"].lower().strip(",."), p["word_after"].lower()) for p in delivery["pauses"]]
     assert around == [("americans", "ask"), ("not", "what"), ("you", "ask")]
@@ -68,7 +71,8 @@ def test_a_complete_assemblyai_transcript_is_kept(candidate, tmp_path):
     answer.refresh_from_db()
     assert answer.transcript_engine == "assemblyai" and answer.transcript == "Um, queues."
     assert answer.delivery["filler_count"] == 1 and answer.delivery["fillers"][0]["start"] == 0.2
-    assert answer.delivery["wpm"] == 40.0 and answer.delivery["articulation_wpm"] == 120.0
+    # Two words over 0.8 s are too few to give a pace (MIN_PACE_SPAN_S); the articulation rate is kept.
+    assert answer.delivery["wpm"] is None and answer.delivery["articulation_wpm"] == 120.0
 
 
 def test_audio_gone_without_a_transcript_raises(candidate):

@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from audio.dsp.files import AudioReadError, analyze_pcm, flat_report, load_mono_16k, to_pcm16
 
 LABELS = [
-    ("duration_s", "Duration", "s"), ("speaking_time_s", "Speaking time", "s"), ("voiced_ratio", "Voiced", ""),
-    ("pitch_median_hz", "Pitch median", "Hz"), ("pitch_stdev_st", "Pitch spread (std)", "st"),
+    ("duration_s", "Duration", "s"), ("speaking_time_s", "Speaking time", "s"), ("voiced_fraction", "Voiced", ""),
+    ("pitch_median_hz", "Pitch median", "Hz"), ("pitch_std_st", "Pitch spread (std)", "st"),
     ("pitch_range_st", "Pitch range (5-95 %)", "st"), ("monotone", "Monotone", ""),
-    ("loudness_dbfs_mean", "Loudness mean", "dBFS"), ("loudness_dbfs_stdev", "Loudness variation", "dB"),
+    ("loudness_mean_dbfs", "Loudness mean", "dBFS"), ("loudness_std_db", "Loudness variation", "dB"),
     ("jitter_local", "Jitter (local)", ""), ("shimmer_local", "Shimmer (local)", ""),
     ("pause_count", "Pauses (>= 0.3 s)", ""), ("pauses_over_1s", "Pauses over 1 s", ""),
     ("longest_pause_s", "Longest pause", "s"), ("pause_total_s", "Pause total", "s"),
