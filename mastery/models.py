@@ -60,6 +60,7 @@ class SubtopicMastery(models.Model):
 
     class Meta:
         ordering = ["subtopic"]
+        verbose_name_plural = "subtopic masteries"
         constraints = [
             models.UniqueConstraint(fields=["user", "subtopic"], name="subtopic_mastery_unique"),
             models.CheckConstraint(condition=Q(variance__gt=0), name="subtopic_mastery_variance_pos"),
@@ -82,6 +83,7 @@ class TopicMastery(models.Model):
 
     class Meta:
         ordering = ["topic"]
+        verbose_name_plural = "topic masteries"
         constraints = [
             models.UniqueConstraint(fields=["user", "topic"], name="topic_mastery_unique"),
             models.CheckConstraint(condition=Q(variance__gt=0), name="topic_mastery_variance_pos"),

@@ -51,7 +51,7 @@ def _keeps_numbers(item: dict[str, Any], title: str, detail: str) -> bool:
 
 def plan_phrase(*, summary: str, items: list[dict[str, Any]]) -> Phrased | None:
     """Gemini's wording for the plan, or None (not configured, failed, or unusable)."""
-    from rag.feedback.gemini import GeminiError, gemini_configured, gemini_generate
+    from interviewprep.gemini import GeminiError, gemini_configured, gemini_generate
 
     if not items or not gemini_configured():
         return None

@@ -27,6 +27,13 @@ Properties (each one is a test in tests/mastery/test_rules.py):
   slowly); the fixed point of repeated answers with score `s` at difficulty `b` is r = logit(s) + b;
 - recency: the longer since the last practice, the larger the step.
 
+Wrong is worse than missing: the score an answer brings to its subtopic is its content score, lowered for every
+key point it *contradicted* (stated wrongly) by CONTRADICTED_PENALTY of that point's share, and capped under
+LAPSE_SCORE when any point was contradicted (`content_evidence`). A missed point only loses its own share inside
+the content score; a contradicted one also pulls the evidence down, so for the same content score an answer that
+got a point wrong counts as weaker evidence than one that left it out, and the subtopic comes up for review the
+next day.
+
 Topic mastery is derived from its practised subtopics: the precision-weighted mean of their ratings, and as
 variance the harmonic mean of theirs (subtopics are different skills, so combining them does not make the topic
 more certain than its typical subtopic).
@@ -44,7 +51,7 @@ Delivery skills
 ---------------
 Pace, filler words, pauses and pitch variation are subtopics of the topic "delivery" and use the same rule, at the
 mid difficulty. An answer's score for a skill is the feedback coach's measurement sub-score (0-100, its value
-against the target band; rag/feedback/measures.py), so the report, the coach and mastery read the same numbers,
+against the target band; pipeline/measures.py), so the report, the coach and mastery read the same numbers,
 bands and honesty gates (a silent, clipped or badly transcribed answer judges nothing it cannot support).
 Skills are read only from answers of at least MIN_DELIVERY_SECONDS. A drill's target comes from the candidate's
 typical (median) value: the band's edge, or one `step` toward it when the edge is far.
@@ -58,9 +65,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rag.feedback.measures import BANDS as MEASURE_BANDS
-from rag.feedback.measures import Band as MeasureBand
-from rag.feedback.measures import band_rows, delivery_subscores, measures_read
+from pipeline.measures import BANDS as MEASURE_BANDS
+from pipeline.measures import Band as MeasureBand
+from pipeline.measures import band_rows, delivery_subscores, measures_read
 
 # --- the rating -----------------------------------------------------------------------------------------------
 
@@ -74,6 +81,9 @@ DRIFT_PER_DAY = 0.016       # variance regained per idle day: from the floor bac
 DIFFICULTY_LOGIT = {1: -1.0, 2: 0.0, 3: 1.0}
 BAND_Z = 1.2816             # 80 % two-sided band
 WEAK_STRENGTH = 0.6         # below 60 % expected on a mid-level question a subtopic is "weak"
+
+CONTRADICTED_PENALTY = 1.5  # per contradicted point, times its share of the key points (a miss costs ~1 share)
+CONTRADICTED_CAP = 0.45     # under LAPSE_SCORE: a wrong statement always brings the subtopic back for review
 
 # --- the schedule ---------------------------------------------------------------------------------------------
 
@@ -134,6 +144,15 @@ class Estimate:
 
 def expected_score(rating: float, difficulty: int | None) -> float:
     return sigmoid(rating - difficulty_logit(difficulty))
+
+
+def content_evidence(*, score: float, contradicted: int, points: int) -> float:
+    """The 0-1 evidence an answer gives its subtopic: the content score (0-1) lowered for contradicted points."""
+    s = _clamp(float(score), 0.0, 1.0)
+    if contradicted <= 0:
+        return s
+    share = min(1.0, contradicted / max(points, contradicted, 1))
+    return min(CONTRADICTED_CAP, max(0.0, s - CONTRADICTED_PENALTY * share))
 
 
 def variance_after_idle(variance: float, days: float | None) -> float:

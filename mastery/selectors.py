@@ -14,7 +14,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from mastery import charts, rules
+from interviewprep import charts
+from mastery import rules
 from mastery.models import (
     MasteryEvent,
     StudyItemKind,
@@ -26,6 +27,7 @@ from mastery.models import (
     TopicKind,
     TopicMastery,
 )
+from pipeline.figures import SCORED, figures_of
 
 KIND_ORDER = {TopicKind.TECHNICAL: 0, TopicKind.BEHAVIORAL: 1, TopicKind.DELIVERY: 2}
 TREND_POINTS = 20
@@ -35,7 +37,7 @@ REFERENCE_ANSWERS_PER_ITEM = 2
 
 def answer_delivery_reading(answer: Any) -> rules.DeliveryReading:
     """An answer's delivery numbers and skill scores, read the way the coach and the report read them."""
-    from sessions.models import InputMode
+    from pipeline.records import InputMode
 
     word_count = len(answer.words) if answer.words else len((answer.transcript or "").split())
     return rules.delivery_read(signal=answer.signal, delivery=answer.delivery,
@@ -166,14 +168,19 @@ def mastery_overview(*, user: User, now: datetime | None = None) -> dict[str, An
             "evidence_count": row.evidence_count, "last_score": None if row.last_score is None
             else round(100 * row.last_score), "next_review_at": row.next_review_at,
             "due": row.next_review_at is not None and row.next_review_at <= now,
-            "sparkline": charts.sparkline(trend), "trend": trend,
+            "sparkline": charts.sparkline(trend, color="#1d4ed8", label=(
+                f"Trend over {len(trend)} answer{'s' if len(trend) != 1 else ''}: from {trend[0]}% to {trend[-1]}%"
+                if trend else "")), "trend": trend,
         })
     groups = []
     for topic in topics:
         subs = sorted(by_topic.get(topic.topic_id, []), key=lambda s: s["subtopic"].name)
         groups.append({"topic": topic, "subtopics": subs})
-    chart = charts.bar_chart([{"label": t.name, "percent": t.percent, "low": t.low, "high": t.high, "weak": t.weak}
-                              for t in topics]) if topics else None
+    chart = charts.row_chart(
+        [charts.Row(label=t.name, value=t.percent, text=f"{t.percent}%", color="#b45309" if t.weak else "#1d4ed8",
+                    band=(t.low, t.high), band_title=f"80% range {t.low}–{t.high}%") for t in topics],
+        title="Mastery by topic", mark="bar", ticks=(0, 50, 100), tick_unit="%", empty_message="",
+        desc="; ".join(f"{t.name}: {t.percent}% (range {t.low} to {t.high}%)" for t in topics)) if topics else None
     return {"topics": topics, "groups": groups, "chart": chart,
             "due_count": sum(1 for g in groups for s in g["subtopics"] if s["due"])}
 
@@ -187,13 +194,12 @@ def plan_progress(*, plan: StudyPlan | None) -> dict[str, int]:
 
 
 def _reference_answers(subtopic_ids: set[int]) -> dict[int, list[Any]]:
-    from rag.models import BankQuestion
-
+    # The bank's questions reach a subtopic through the relation the bank (rag) declares on it: mastery is the
+    # lower layer and does not import rag.
     found: dict[int, list[Any]] = defaultdict(list)
-    for q in (BankQuestion.objects.filter(subtopic_id__in=subtopic_ids, is_active=True)
-              .order_by("difficulty", "ext_id")):
-        if len(found[q.subtopic_id]) < REFERENCE_ANSWERS_PER_ITEM:
-            found[q.subtopic_id].append(q)
+    for sub in Subtopic.objects.filter(pk__in=subtopic_ids):
+        found[sub.pk] = list(sub.bank_questions.filter(is_active=True)
+                             .order_by("difficulty", "ext_id")[:REFERENCE_ANSWERS_PER_ITEM])
     return found
 
 
@@ -238,46 +244,34 @@ def reset_scope(*, user: User, topic: Topic | None) -> dict[str, int]:
 
 # --- progress over time --------------------------------------------------------------------------------------
 
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
 def progress_over_time(*, user: User, limit: int = PROGRESS_INTERVIEWS) -> dict[str, Any]:
-    """Per interview (oldest first, the last `limit`): content and delivery scores and the typical delivery
-    numbers, with charts of each delivery metric against its target band."""
-    from sessions.models import Answer, InterviewSession
+    """Per interview (oldest first, the last `limit` with a scored answer): the interview's figures as every other
+    page shows them (pipeline/figures.py: answered questions, mean content and delivery, mean pace and the other
+    delivery means), with charts of each delivery metric against its target band."""
+    from pipeline.records import answer_model, session_model
 
-    sessions = list(InterviewSession.objects.filter(owner=user, questions__answers__content_score__isnull=False)
-                    .select_related("report").distinct().order_by("-created_at")[:limit])
+    Answer, InterviewSession = answer_model(), session_model()
+
+    sessions = list(InterviewSession.objects.filter(owner=user, questions__answers__status=SCORED)
+                    .distinct().order_by("-created_at")
+                    .prefetch_related("questions", Prefetch("questions__answers",
+                                                            queryset=Answer.objects.order_by("attempt")))[:limit])
     sessions.reverse()
-    answers: dict[int, list[Any]] = defaultdict(list)
-    for answer in (Answer.objects.filter(user=user, question__session__in=sessions, content_score__isnull=False)
-                   .select_related("question")):
-        answers[answer.question.session_id].append(answer)
     rows = []
     for session in sessions:
-        mine = answers.get(session.pk, [])
-        report = getattr(session, "report", None)
-        content = report.content_score if report is not None and report.content_score is not None \
-            else _mean([a.content_score for a in mine])
-        delivery = report.delivery_score if report is not None and report.delivery_score is not None \
-            else _mean([a.delivery_score for a in mine if a.delivery_score is not None])
-        per_metric: dict[str, list[float]] = defaultdict(list)
-        for a in mine:
-            for metric, value in answer_delivery_reading(a).values.items():
-                per_metric[metric].append(value)
-        metrics = {m: round(rules.typical(v), 1) for m, v in per_metric.items()}
+        figures = figures_of(list(session.questions.all()))
+        metrics = {key: value for key, value in figures.bands.items() if value is not None}
         when = timezone.localtime(session.finished_at or session.created_at)
-        rows.append({"session": session, "label": f"{when:%b} {when.day}",
-                     "content": None if content is None else round(content), "answers": len(mine),
-                     "delivery": None if delivery is None else round(delivery), "metrics": metrics,
+        rows.append({"session": session, "label": f"{when:%b} {when.day}", "figures": figures,
+                     "content": figures.content, "answers": figures.answered, "questions": figures.questions,
+                     "delivery": figures.delivery, "metrics": metrics,
                      "cells": [{"value": metrics.get(s.metric), "in_band": s.metric in metrics
                                 and s.contains(metrics[s.metric])} for s in rules.SKILLS.values()]})
     labels = [r["label"] for r in rows]
     scores_chart = charts.line_chart([
         charts.Series("Content", "#1d4ed8", [r["content"] for r in rows]),
         charts.Series("Delivery", "#047857", [r["delivery"] for r in rows], dash="6 4"),
-    ], labels=labels, lo=0, hi=100) if rows else None
+    ], labels=labels, lo=0, hi=100, title="Content and delivery scores per interview, 0 to 100") if rows else None
     metric_charts = []
     for skill in rules.SKILLS.values():
         values = [r["metrics"].get(skill.metric) for r in rows]
@@ -290,6 +284,7 @@ def progress_over_time(*, user: User, limit: int = PROGRESS_INTERVIEWS) -> dict[
         metric_charts.append({
             "skill": skill, "latest": present[-1], "in_band": skill.contains(present[-1]),
             "chart": charts.line_chart([charts.Series(skill.label, "#b45309", values)], labels=labels,
-                                       band=band, width=380, height=170)})
+                                       title=skill.label, band=band, band_title=f"target {skill.describe()}",
+                                       width=380, height=170)})
     return {"rows": rows, "scores_chart": scores_chart, "metric_charts": metric_charts,
             "skills": list(rules.SKILLS.values())}

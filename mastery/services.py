@@ -27,6 +27,7 @@ from mastery.models import (
     TopicKind,
     TopicMastery,
 )
+from pipeline.records import answer_model
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,10 @@ def _observations(answer: Any) -> list[Observation]:
         subtopic = question.subtopic or _get_or_create(
             Subtopic, topic=question.topic, slug=GENERAL_SUBTOPIC_SLUG,
             defaults={"name": "General", "description": f"Questions on {question.topic.name} beyond the bank."})
-        found.append(Observation(subtopic, float(answer.content_score) / 100.0, question.difficulty))
+        contradicted = len(getattr(answer, "key_points_contradicted", None) or [])
+        score = rules.content_evidence(score=float(answer.content_score) / 100.0, contradicted=contradicted,
+                                       points=len(question.key_points or []))
+        found.append(Observation(subtopic, score, question.difficulty))
     skill_scores = answer_delivery_reading(answer).scores
     if skill_scores:
         _, skills = delivery_topic_ensure()
@@ -137,7 +141,7 @@ def mastery_apply_answer(*, answer_id: int) -> list[MasteryEvent]:
     Idempotent: the answer row is locked, an answer already applied changes nothing, and each (answer, subtopic)
     event is unique in the database. Returns the events written (empty when there was nothing to do).
     """
-    from sessions.models import Answer
+    Answer = answer_model()
 
     with transaction.atomic():
         # of=("self",): lock only the answer row; PostgreSQL refuses FOR UPDATE on the outer join to a null subtopic.
@@ -201,7 +205,7 @@ def _now_estimate(row: SubtopicMastery, now: datetime) -> rules.Estimate:
 
 def _missed_points(*, user: User, subtopic: Subtopic, limit: int = 5) -> list[str]:
     """Key points the candidate missed in their latest answers on the subtopic, most recent first."""
-    from sessions.models import Answer
+    Answer = answer_model()
 
     seen: list[str] = []
     answers = (Answer.objects.filter(user=user, question__subtopic=subtopic, content_score__isnull=False)
@@ -214,15 +218,39 @@ def _missed_points(*, user: User, subtopic: Subtopic, limit: int = 5) -> list[st
     return seen[:limit]
 
 
+def _wrong_points(*, user: User, subtopic: Subtopic, limit: int = 3) -> list[dict[str, str]]:
+    """Key points the candidate stated wrongly in their latest answers on the subtopic, with the correction."""
+    Answer = answer_model()
+
+    seen: dict[str, dict[str, str]] = {}
+    answers = (Answer.objects.filter(user=user, question__subtopic=subtopic, content_score__isnull=False)
+               .order_by("-started_at").values_list("key_points_contradicted", flat=True)[:5])
+    for wrong in answers:
+        for item in wrong or []:
+            point = str(item.get("point") or "").strip() if isinstance(item, dict) else ""
+            if point and point not in seen:
+                seen[point] = {"point": point, "correction": str(item.get("correction") or point)}
+    return list(seen.values())[:limit]
+
+
 def _weak_items(*, user: User, rows: list[tuple[SubtopicMastery, rules.Estimate]]) -> list[_Draft]:
-    weak = sorted((pair for pair in rows if pair[1].weak), key=lambda pair: pair[1].pessimistic_strength)
+    # A subtopic with a recent wrong statement is studied even before its rating falls under the weak line.
+    wrong = {row.subtopic_id: _wrong_points(user=user, subtopic=row.subtopic) for row, _ in rows
+             if row.last_score is not None and row.last_score <= rules.CONTRADICTED_CAP}
+    weak = sorted((pair for pair in rows if pair[1].weak or wrong.get(pair[0].subtopic_id)),
+                  key=lambda pair: (not wrong.get(pair[0].subtopic_id), pair[1].pessimistic_strength))
     drafts = []
     for row, est in weak[:PLAN_MAX_WEAK]:
         sub = row.subtopic
         missed = _missed_points(user=user, subtopic=sub)
+        corrections = wrong.get(sub.pk) or []
         detail = (f"Your mastery of {sub.name} is {est.percent}% after {est.evidence_count} "
                   f"answer{'s' if est.evidence_count != 1 else ''}. Go through its reference answers and note the key "
                   "points a strong answer covers.")
+        if corrections:
+            detail += " Points you got wrong recently: " + "; ".join(
+                f"{c['point']} (correct: {c['correction']})" if c["correction"] != c["point"] else c["point"]
+                for c in corrections) + "."
         if missed:
             detail += " Points you missed recently: " + "; ".join(missed) + "."
         urgency = 2.0 - est.pessimistic_strength  # weak knowledge comes first: 1.4-2.0
@@ -240,7 +268,7 @@ def _weak_items(*, user: User, rows: list[tuple[SubtopicMastery, rules.Estimate]
 def _delivery_numbers(*, user: User, subtopic: Subtopic, skill: rules.Skill) -> list[float]:
     """The skill's metric in the candidate's latest answers that counted toward it (none before a reset)."""
     from mastery.selectors import answer_delivery_reading
-    from sessions.models import Answer
+    Answer = answer_model()
 
     answer_ids = list(MasteryEvent.objects.filter(user=user, subtopic=subtopic, answer__isnull=False)
                       .order_by("-created_at").values_list("answer_id", flat=True)[:RECENT_DELIVERY_ANSWERS])

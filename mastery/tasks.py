@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from pipeline.steps import AnswerStepTask
 
-@shared_task(bind=True, name="mastery.tasks.mastery_apply_answer", acks_late=True, autoretry_for=(Exception,),
-             retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=5)
-def mastery_apply_answer(self, answer_id: int) -> int:  # noqa: ANN001 - Celery's bound task
-    """The last link of an answer's pipeline (sessions.pipeline): update mastery from the scored answer."""
+
+@shared_task(base=AnswerStepTask, bind=True, name="mastery.tasks.mastery_apply_answer", step="mastery", max_retries=5)
+def mastery_apply_answer(self: AnswerStepTask, answer_id: int) -> int:
+    """A step of an answer's pipeline (pipeline/chain.py): update mastery from the scored answer.
+
+    Like every step it ends the answer `failed` with a reason once its retries run out, instead of stopping the
+    chain with the answer still `processing`."""
     from mastery.services import mastery_apply_answer as apply
 
     apply(answer_id=int(answer_id))
@@ -21,7 +25,9 @@ def study_plan_generate(self, user_id: int, session_id: int | None = None) -> in
     """Rewrite the user's study plan when an interview finishes (the same session twice writes one plan)."""
     from accounts.models import User
     from mastery.services import study_plan_generate as generate
-    from sessions.models import InterviewSession
+    from pipeline.records import session_model
+
+    InterviewSession = session_model()
 
     user = User.objects.filter(pk=user_id).first()
     if user is None:

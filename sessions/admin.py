@@ -1,12 +1,35 @@
-from django.contrib import admin
+from typing import Any
 
-from interviewprep.admin_actions import rerun_feedback
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
 from sessions.models import Answer, Assignment, InterviewSession, Report, SessionQuestion
 
 ANSWER_MEASURED = ["audio_name", "audio_bytes", "audio_deleted_at", "started_at", "ended_at", "duration_s",
                    "speaking_time_s", "signal", "contour", "live_engine", "words", "transcript_engine",
                    "transcript_confidence", "delivery", "similarity", "key_points_covered", "key_points_missed",
                    "scored_at", "mastery_applied_at"]
+
+
+@admin.action(description="Re-run transcription, scoring and feedback for the selected answers",
+              permissions=["change"])
+def rerun_feedback(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    from sessions.services import InterviewError, answer_retry
+
+    queued, refused = 0, []
+    for answer in queryset:
+        try:
+            answer_retry(answer=answer)
+        except InterviewError as exc:
+            refused.append(f"answer {answer.pk}: {exc}")
+        else:
+            queued += 1
+    if queued:
+        modeladmin.message_user(request, f"Queued {queued} answer(s) for scoring and feedback again.",
+                                messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(request, "Not queued: " + "; ".join(refused), messages.WARNING)
 
 
 class QuestionInline(admin.StackedInline):

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from interviewprep.permissions import FormRateThrottle, ServiceRefused
+from interviewprep.converters import ID_SCHEMA, parse_id
+from interviewprep.media import ranged_response
+from interviewprep.permissions import ServiceRefused
+from interviewprep.ratelimit import FormRateThrottle
 from sessions import selectors, services
 from sessions.models import Answer, InterviewMode, InterviewSession, Persona, Report, SessionQuestion
 
@@ -42,18 +50,39 @@ class QuestionSerializer(serializers.ModelSerializer):
                   "rationale", "status", "asked_at", "answers"]
 
 
+class FiguresSerializer(serializers.Serializer):
+    """The interview's figures as every page shows them (pipeline/figures.py defines each one)."""
+
+    questions = serializers.IntegerField(help_text="questions shown, follow-ups included")
+    answered = serializers.IntegerField(help_text="questions with a scored answer (latest attempt counts)")
+    skipped = serializers.IntegerField()
+    follow_ups = serializers.IntegerField()
+    content = serializers.FloatField(allow_null=True)
+    delivery = serializers.FloatField(allow_null=True)
+    structure = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    pace_wpm = serializers.FloatField(allow_null=True, help_text="mean words per minute, first word to last")
+
+
 class InterviewSerializer(serializers.ModelSerializer):
     topics = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     report_status = serializers.SerializerMethodField()
+    figures = serializers.SerializerMethodField()
 
     class Meta:
         model = InterviewSession
         fields = ["id", "mode", "status", "difficulty", "planned_count", "persona", "topics", "assignment",
-                  "question_engine", "created_at", "started_at", "finished_at", "report_status"]
+                  "question_engine", "created_at", "started_at", "finished_at", "report_status", "figures"]
 
     def get_report_status(self, obj: InterviewSession) -> str | None:
         report = getattr(obj, "report", None)
         return report.status if report is not None else None
+
+    @extend_schema_field(FiguresSerializer)
+    def get_figures(self, obj: InterviewSession) -> dict[str, Any]:
+        # A list page has them attached in one batch (sessions_with_figures); a single interview reads its own.
+        figures = getattr(obj, "figures", None) or selectors.session_figures(session=obj)
+        return FiguresSerializer(figures).data
 
 
 class InterviewDetailSerializer(InterviewSerializer):
@@ -71,7 +100,8 @@ class InterviewCreateSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=InterviewMode.choices, default=InterviewMode.TECHNICAL)
     topics = serializers.ListField(child=serializers.SlugField(max_length=60), default=list, max_length=50,
                                    help_text="Topic slugs; empty: every topic of the mode.")
-    difficulty = serializers.IntegerField(min_value=0, max_value=3, default=0, help_text="0 = mixed, 1-3")
+    difficulty = serializers.IntegerField(min_value=0, max_value=3, default=0,
+                                          help_text="0 = adaptive (starts at 2, follows the answers), 1-3 fixed")
     count = serializers.IntegerField(min_value=1, max_value=20, default=5)
     persona = serializers.ChoiceField(choices=Persona.choices, required=False)
     resume = serializers.IntegerField(required=False, allow_null=True, help_text="id of one of your resumes")
@@ -89,6 +119,9 @@ class ReportSerializer(serializers.ModelSerializer):
 
 class AnswerSerializer(serializers.ModelSerializer):
     session = serializers.IntegerField(source="question.session_id", read_only=True)
+    audio_url = serializers.SerializerMethodField(
+        help_text="the recording, for replay (range requests supported); null for typed answers, answers still "
+                  "being recorded or scored, and audio past its retention")
 
     class Meta:
         model = Answer
@@ -96,8 +129,15 @@ class AnswerSerializer(serializers.ModelSerializer):
                   "started_at", "ended_at", "duration_s", "speaking_time_s", "transcript", "transcript_engine",
                   "transcript_confidence", "content_score", "similarity", "key_points_covered", "key_points_missed",
                   "feedback", "feedback_engine", "delivery_score", "structure_score", "delivery", "signal",
-                  "scored_at"]
+                  "scored_at", "audio_url"]
         read_only_fields = fields
+
+    def get_audio_url(self, obj: Answer) -> str | None:
+        if not selectors.answer_has_replay(obj):
+            return None
+        url = reverse("api:answer-audio", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class TypedAnswerSerializer(serializers.Serializer):
@@ -117,6 +157,10 @@ class InterviewListCreateApi(generics.ListCreateAPIView):
     def get_queryset(self) -> Any:
         return selectors.sessions_for_user(user=self.request.user)
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.sessions_with_figures(page)
+
     @extend_schema(request=InterviewCreateSerializer, responses={201: InterviewDetailSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         incoming = InterviewCreateSerializer(data=request.data)
@@ -124,7 +168,7 @@ class InterviewListCreateApi(generics.ListCreateAPIView):
         data = incoming.validated_data
         spec = services.InterviewSpec(
             mode=data["mode"], topic_slugs=tuple(data["topics"]), difficulty=data["difficulty"], count=data["count"],
-            persona=data.get("persona") or request.user.persona or Persona.FRIENDLY, resume_id=data.get("resume"),
+            persona=data.get("persona") or Persona.preferred_by(request.user), resume_id=data.get("resume"),
             job_description_id=data.get("job_description"), assignment_id=data.get("assignment"),
         )
         try:
@@ -189,7 +233,7 @@ class TypedAnswerApi(generics.GenericAPIView):
         return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(parameters=[OpenApiParameter("session", int, description="only the answers of this interview")])
+@extend_schema(parameters=[OpenApiParameter("session", ID_SCHEMA, description="only the answers of this interview")])
 class AnswerListApi(generics.ListAPIView):
     """Your answers (the question history), newest first."""
 
@@ -200,9 +244,10 @@ class AnswerListApi(generics.ListAPIView):
                     .order_by("-started_at", "-pk"))
         session = self.request.query_params.get("session", "")
         if session:
-            if not session.isdigit():
-                raise ServiceRefused("`session` is an interview id.", code="bad_session")
-            queryset = queryset.filter(question__session_id=int(session))
+            session_id = parse_id(session)
+            if session_id is None:
+                raise ServiceRefused("`session` is an interview id (a positive 64-bit integer).", code="bad_session")
+            queryset = queryset.filter(question__session_id=session_id)
         return queryset
 
 
@@ -211,6 +256,40 @@ class AnswerDetailApi(generics.RetrieveAPIView):
 
     def get_object(self) -> Answer:
         return selectors.answer_for_owner(user=self.request.user, answer_id=self.kwargs["pk"])
+
+
+class _AnyContent(DefaultContentNegotiation):
+    """The audio is what it is: a player's `Accept: audio/*` must not get 406 from the API's JSON renderers.
+    Parsers stay negotiated as usual, so a forged form POST meets the CSRF check (403), not a parse error."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("Range", str, OpenApiParameter.HEADER, required=False,
+                                 description="one byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500`")],
+    responses={(code, media): OpenApiResponse(OpenApiTypes.BINARY, description=text)
+               for code, text in ((200, "the whole recording"), (206, "the requested range (`Content-Range`)"))
+               for media in ("audio/webm", "audio/wav")}
+    | {416: OpenApiResponse(description="The range cannot be satisfied; `Content-Range: bytes */<size>`.")})
+class AnswerAudioApi(APIView):
+    """The recording of an answer, for replay: Opus in WebM (or WAV when compressing it failed). Honours `Range`
+    (206 with `Content-Range`; 416 when unsatisfiable). Its owner may play it, and an instructor when the answer's
+    interview is in their cohort's scope (sessions/cohorts.py); for anyone else it does not exist (404). The answer
+    page's player uses this same URL."""
+
+    content_negotiation_class = _AnyContent
+
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        from sessions.cohorts import answer_for_viewer
+
+        answer = answer_for_viewer(viewer=request.user, answer_id=pk)
+        replay = selectors.answer_replay_source(answer=answer)
+        if replay is None:
+            raise Http404("This answer has no recording.")
+        source, content_type, filename = replay
+        return ranged_response(request, source, content_type=content_type, filename=filename)
 
 
 class MemberAssignmentSerializer(serializers.Serializer):
@@ -255,7 +334,7 @@ class MemberAssignmentStartApi(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         from django.http import Http404
 
-        from accounts.cohorts import assignment_spec
+        from sessions.cohorts import assignment_spec
         from sessions.dashboard import assignment_for_member
 
         assignment = assignment_for_member(user=request.user, assignment_id=pk)

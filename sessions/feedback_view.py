@@ -8,9 +8,12 @@ from typing import Any
 from django.urls import reverse
 from pydantic import ValidationError
 
-from rag.feedback.measures import BANDS, band_rows, measures_read
+from interviewprep import charts
+from pipeline.figures import answer_measures
+from pipeline.measures import BANDS, LONG_PAUSE_S, band_rows, pause_length
 from rag.feedback_schema import StoredFeedback
-from sessions import charts, selectors
+from sessions import selectors
+from sessions.insights import answer_word_insights
 from sessions.models import Answer, AnswerStatus, InputMode
 
 _COMPARE = (("content_score", "Content", 1), ("delivery_score", "Delivery", 1), ("structure_score", "Structure", 1))
@@ -23,12 +26,6 @@ def _feedback(answer: Answer) -> StoredFeedback | None:
         return StoredFeedback.model_validate(answer.feedback)
     except ValidationError:
         return None  # feedback stored by an older schema: the page shows the scores without the text
-
-
-def _measures(answer: Answer):  # noqa: ANN202 - rag.feedback.measures.Measures
-    return measures_read(signal=answer.signal, delivery=answer.delivery, voice=answer.input_mode == InputMode.VOICE,
-                         word_count=len((answer.transcript or "").split()), duration_s=answer.duration_s,
-                         speaking_time_s=answer.speaking_time_s, transcript_confidence=answer.transcript_confidence)
 
 
 def _kp(items: list[Any]) -> set[str]:
@@ -47,7 +44,7 @@ def attempt_changes(previous: Answer, current: Answer) -> list[str]:
         if before is not None and after is not None and round(after) != round(before):
             changes.append(f"{label} {'up' if after > before else 'down'} {abs(after - before):.0f} "
                            f"({before:.0f} → {after:.0f}).")
-    m0, m1 = _measures(previous), _measures(current)
+    m0, m1 = answer_measures(previous), answer_measures(current)
     for key in ("wpm", "fillers_per_min", "pitch_std_st"):
         v0, v1 = m0.value(key), m1.value(key)
         if v0 is None or v1 is None or abs(v1 - v0) < 0.05 * max(abs(v0), 1):
@@ -67,6 +64,53 @@ def attempt_changes(previous: Answer, current: Answer) -> list[str]:
     return changes or ["No measurable change from the previous attempt."]
 
 
+def _word_index_at(words: list[dict[str, Any]], t: float | None) -> int | None:
+    """The first word starting at or after `t` (how pauses and fillers without a stored index are placed)."""
+    if t is None:
+        return None
+    return next((i for i, w in enumerate(words) if float(w.get("start") or 0) >= t - 1e-3), None)
+
+
+def transcript_marks(*, words: list[Any], delivery: dict[str, Any]) -> list[dict[str, Any]]:
+    """The transcript as tokens for the page: each word with its kind ("word", "filler" or "hedge") and a "pause"
+    token before the word that follows each long pause. Fillers and hedges are placed by the word index the
+    transcriber stored (by start time for older answers); an empty list when there are no timed words."""
+    words = [w for w in words or [] if isinstance(w, dict) and str(w.get("text") or "").strip()]
+    if not words:
+        return []
+    kinds = ["word"] * len(words)
+    for kind, key in (("hedge", "hedges"), ("filler", "fillers")):  # a filler wins where the two overlap
+        for item in delivery.get(key) or []:
+            if not isinstance(item, dict):
+                continue
+            index = item.get("index")
+            if not isinstance(index, int):
+                index = _word_index_at(words, item.get("start"))
+            if index is None:
+                continue
+            length = item.get("length") if isinstance(item.get("length"), int) else 1
+            for i in range(max(0, index), min(len(words), index + max(1, length))):
+                kinds[i] = kind
+    pauses_before: dict[int, float] = {}
+    for pause in delivery.get("pauses") or []:
+        length = pause_length(pause) if isinstance(pause, dict) else None
+        if length is None or length < LONG_PAUSE_S:
+            continue
+        after = pause.get("word_index_after")
+        if not isinstance(after, int):
+            after = _word_index_at(words, pause.get("start"))
+        if after is not None and 0 < after < len(words):  # only pauses between words are shown
+            pauses_before[after] = max(length, pauses_before.get(after, 0.0))
+    tokens: list[dict[str, Any]] = []
+    for i, (word, kind) in enumerate(zip(words, kinds, strict=True)):
+        if i in pauses_before:
+            tokens.append({"kind": "pause", "text": f"{pauses_before[i]:.1f} s pause"})
+        # Times let the replay player highlight the word being played and seek to a clicked one.
+        tokens.append({"kind": kind, "text": str(word["text"]).strip(), "start": word.get("start"),
+                       "end": word.get("end")})
+    return tokens
+
+
 def answer_page_context(*, answer: Answer) -> dict[str, Any]:
     feedback = _feedback(answer)
     attempts = selectors.answer_attempts(answer=answer)
@@ -75,10 +119,10 @@ def answer_page_context(*, answer: Answer) -> dict[str, Any]:
         rows.append({
             "answer": attempt, "current": attempt.pk == answer.pk,
             "url": reverse("interviews:answer", args=[attempt.pk]),
-            "wpm": _measures(attempt).wpm,
+            "wpm": answer_measures(attempt).wpm,
             "changes": attempt_changes(attempts[index - 1], attempt) if index else [],
         })
-    m = _measures(answer)
+    m = answer_measures(answer)
     delivery = answer.delivery or {}
     pauses = delivery.get("pauses") or (answer.signal or {}).get("pauses") or []
     fillers = delivery.get("fillers") or []
@@ -93,12 +137,17 @@ def answer_page_context(*, answer: Answer) -> dict[str, Any]:
         "failed": answer.status == AnswerStatus.FAILED,
         "voice": voice,
         "measures": m,
+        "transcript_marks": transcript_marks(words=answer.words, delivery=delivery) if voice else [],
         "bands": bands,
         "covered": sorted(_kp(answer.key_points_covered)),
         "missed": sorted(_kp(answer.key_points_missed)),
+        "contradicted": sorted(_kp(answer.key_points_contradicted)),
         "attempts": rows,
         "status_url": reverse("interviews:answer_status", args=[answer.pk]),
         "retry_url": reverse("interviews:answer_retry", args=[answer.pk]),
+        # Replay (templates/sessions/_replay.html): the same URL as the API's `audio_url`.
+        "replay_url": reverse("api:answer-audio", args=[answer.pk]) if selectors.answer_has_replay(answer) else "",
+        "insights": answer_word_insights(answer=answer),
         "charts": {
             "pitch": charts.pitch_chart(contour=answer.contour, duration=answer.duration_s, pauses=pauses,
                                         fillers=fillers) if voice else None,

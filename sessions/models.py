@@ -11,18 +11,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import Persona  # the user's preferred interviewer is a profile field
+from pipeline.records import InputMode  # the pipeline's contract; sessions.models.InputMode stays importable
+
 
 class InterviewMode(models.TextChoices):
     TECHNICAL = "technical", "Technical"
     BEHAVIORAL = "behavioral", "Behavioral"
     RESUME = "resume", "Resume-based"
     MIXED = "mixed", "Mixed"
-
-
-class Persona(models.TextChoices):
-    FRIENDLY = "friendly", "Friendly mentor"
-    NEUTRAL = "neutral", "Neutral professional"
-    DEMANDING = "demanding", "Demanding senior engineer"
 
 
 class Assignment(models.Model):
@@ -155,11 +152,6 @@ class AnswerStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class InputMode(models.TextChoices):
-    VOICE = "voice", "Spoken"
-    TEXT = "text", "Typed"
-
-
 def new_audio_name() -> str:
     return secrets.token_hex(16)
 
@@ -174,9 +166,12 @@ class Answer(models.Model):
     status = models.CharField(max_length=12, choices=AnswerStatus.choices, default=AnswerStatus.RECORDING)
     progress = models.CharField(max_length=40, blank=True, help_text="the pipeline step under way")
     error = models.CharField(max_length=300, blank=True)
-    # Audio: a raw PCM16 LE 16 kHz mono file under MEDIA_ROOT/audio/, appended to as frames arrive.
+    # Audio: a raw PCM16 LE 16 kHz mono file under MEDIA_ROOT/audio/, appended to as frames arrive; after
+    # transcription it is compressed for replay (audio/codec.py) and the PCM removed once the copy is verified.
+    # `audio_bytes` stays the recorded PCM size; `audio_compressed_bytes` is set once the compressed copy exists.
     audio_name = models.CharField(max_length=64, default=new_audio_name, unique=True, editable=False)
     audio_bytes = models.PositiveBigIntegerField(default=0)
+    audio_compressed_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     audio_deleted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -196,6 +191,11 @@ class Answer(models.Model):
     similarity = models.FloatField(null=True, blank=True)
     key_points_covered = models.JSONField(default=list, blank=True)
     key_points_missed = models.JSONField(default=list, blank=True)
+    # Judgement (rag/grading.py): [{point, sentence, correction, why, confidence}] for points the answer got wrong,
+    # the share of the answer that addresses the question (0..1), and [{code, message, severity, sentence}].
+    key_points_contradicted = models.JSONField(default=list, blank=True)
+    relevance = models.FloatField(null=True, blank=True)
+    red_flags = models.JSONField(default=list, blank=True)
     feedback = models.JSONField(default=dict, blank=True)
     feedback_engine = models.CharField(max_length=20, blank=True)
     delivery_score = models.FloatField(null=True, blank=True)
@@ -224,6 +224,16 @@ class Answer(models.Model):
     @property
     def audio_path(self):  # noqa: ANN201 - pathlib.Path
         return settings.MEDIA_ROOT / "audio" / f"{self.audio_name}.pcm"
+
+    @property
+    def replay_path(self):  # noqa: ANN201 - pathlib.Path
+        """The compressed copy for replay (Opus in WebM, written by audio.services.answer_audio_compress)."""
+        return settings.MEDIA_ROOT / "audio" / f"{self.audio_name}.webm"
+
+    @property
+    def stored_audio_path(self):  # noqa: ANN201 - pathlib.Path
+        """Whichever audio file is on disk: the raw PCM until it is compressed, then the compressed copy."""
+        return self.audio_path if self.audio_path.exists() else self.replay_path
 
 
 class ReportStatus(models.TextChoices):

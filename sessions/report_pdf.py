@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -18,7 +19,10 @@ from sessions.models import InterviewSession, Report
 
 
 def _n(value: Any, digits: int = 0) -> str:
-    return "—" if value is None else f"{float(value):.{digits}f}"
+    # Half up, as the page's `floatformat` rounds, so a 32.5 reads 33 on both (f-strings would give 32).
+    if value is None:
+        return "—"
+    return str(Decimal(str(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def _scores_drawing(rows: list[dict[str, Any]]) -> Drawing | None:
@@ -45,6 +49,16 @@ def report_pdf_render(*, report: Report, session: InterviewSession) -> bytes:
         Paragraph(f"Interview report · {escape(session.get_mode_display())} · "
                   f"{session.created_at:%d %b %Y}", styles["Title"]),
     ]
+    counts = data.get("counts") or {}
+    if counts:
+        skipped = f", {counts['skipped']} skipped" if counts.get("skipped") else ""
+        follow_ups = (f" (including {counts['follow_ups']} follow-up{'s' if counts['follow_ups'] != 1 else ''})"
+                      if counts.get("follow_ups") else "")
+        story.append(Paragraph(f"{counts.get('answered', 0)} of {counts.get('questions', 0)} questions answered"
+                               f"{follow_ups}{skipped}", body))
+    if data.get("pace_wpm") is not None:
+        story.append(Paragraph(f"Mean pace {_n(data['pace_wpm'])} wpm (first word to last of each spoken answer, "
+                               f"target {escape(data.get('pace_target', ''))})", body))
     scores = data.get("scores") or {}
     story.append(Table([["Content", "Delivery", "Structure", "Confidence"],
                         [_n(scores.get("content")), _n(scores.get("delivery")), _n(scores.get("structure")),

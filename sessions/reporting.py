@@ -12,20 +12,19 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from datetime import timedelta
-from statistics import mean
 from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from rag.feedback.measures import BANDS, Measures, band_rows, confidence_score, measures_read
+from pipeline.figures import Figures, answer_measures, counted_answer, figures_of
+from pipeline.measures import BANDS, band_rows, confidence_score
 from sessions.models import (
     Answer,
     AnswerStatus,
     InputMode,
     InterviewSession,
-    QuestionStatus,
     Report,
     ReportStatus,
     SessionStatus,
@@ -36,6 +35,7 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=15)
 CATEGORY_LABELS = {
+    "incorrect": "Incorrect statements", "red_flag": "Red flags",
     "key_points": "Key points", "star": "STAR structure", "length": "Answer length", "structure": "Signposting",
     "examples": "Concrete examples", "pace": "Pace", "fillers": "Filler words", "hedges": "Hedging",
     "pauses": "Pauses", "pitch": "Pitch variation", "loudness": "Loudness variation",
@@ -45,17 +45,6 @@ DELIVERY_CATEGORIES = frozenset({"pace", "fillers", "hedges", "pauses", "pitch",
 
 class ReportNotReady(Exception):
     """Some answers of the session are still being scored."""
-
-
-def _mean(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return round(mean(present), 1) if present else None
-
-
-def _measures(answer: Answer) -> Measures:
-    return measures_read(signal=answer.signal, delivery=answer.delivery, voice=answer.input_mode == InputMode.VOICE,
-                         word_count=len((answer.transcript or "").split()), duration_s=answer.duration_s,
-                         speaking_time_s=answer.speaking_time_s, transcript_confidence=answer.transcript_confidence)
 
 
 def _point_key(point: dict[str, Any]) -> str:
@@ -92,7 +81,7 @@ def _question_row(question: Any, answer: Answer | None) -> dict[str, Any]:
     }
     if answer is None:
         return row
-    m = _measures(answer)
+    m = answer_measures(answer)
     feedback = answer.feedback or {}
     row |= {
         "answer_id": answer.pk, "attempt": answer.attempt, "input_mode": answer.input_mode,
@@ -105,6 +94,13 @@ def _question_row(question: Any, answer: Answer | None) -> dict[str, Any]:
         "loudness_std_db": None if m.loudness_std_db is None else round(m.loudness_std_db, 2),
         "covered": [_kp_text(k) for k in answer.key_points_covered or []],
         "missed": [_kp_text(k) for k in answer.key_points_missed or []],
+        # What the answer got wrong, with the correction: listed on the report before anything it missed.
+        "incorrect": [{"point": _kp_text(k), "said": str(k.get("sentence") or ""),
+                       "correction": str(k.get("correction") or ""), "why": str(k.get("why") or "")}
+                      for k in answer.key_points_contradicted or [] if isinstance(k, dict) and _kp_text(k)],
+        "red_flags": [{"code": str(f.get("code")), "message": str(f.get("message") or ""),
+                       "severity": str(f.get("severity") or "")}
+                      for f in answer.red_flags or [] if isinstance(f, dict) and f.get("code")],
         "engine": answer.feedback_engine, "summary": feedback.get("summary", ""),
         "withheld": feedback.get("withheld") or [],
         "bands": band_rows(m),
@@ -143,33 +139,40 @@ def _delivery_trend(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"series": series, "notes": notes}
 
 
-def _bands(answers: list[Answer]) -> list[dict[str, Any]]:
-    """Each delivery band with the mean over the answers that measured it."""
-    per_answer = [band_rows(_measures(a)) for a in answers if a.input_mode == InputMode.VOICE]
+def _bands(figures: Figures) -> list[dict[str, Any]]:
+    """Each delivery band with the interview's mean (pipeline.figures: over the spoken answers that support it)."""
     rows = []
-    for index, (key, band) in enumerate(BANDS.items()):
-        value = _mean([r[index]["value"] for r in per_answer])
+    for key, band in BANDS.items():
+        value = figures.bands.get(key)
         rows.append({"key": key, "label": band.label, "target": band.text, "low": band.low, "high": band.high,
                      "unit": band.unit, "value": value, "ok": None if value is None else band.contains(value)})
     return rows
 
 
 def _study_next(rows: list[dict[str, Any]], improvements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What to practise next: weak subtopics with their missed points, then the most frequent delivery issue."""
+    """What to practise next: subtopics with wrong statements first, then weak ones with their missed points, then
+    the most frequent delivery issue."""
+    answered = [r for r in rows if r.get("answer_id")]
+    # A subtopic's score is that of its latest answered question (rows are in the order asked), so the reason never
+    # quotes an older or lower answer than the one the candidate just gave.
+    latest = {(r["topic"], r["subtopic"]): r.get("content") for r in answered}
     weak: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-    for row in sorted((r for r in rows if r.get("answer_id")), key=lambda r: (r.get("content") or 0, r["position"])):
-        if (row.get("content") or 0) >= 70 and not row.get("missed"):
+    for row in sorted(answered, key=lambda r: (not r.get("incorrect"),
+                                               latest[(r["topic"], r["subtopic"])] or 0, r["position"])):
+        if (row.get("content") or 0) >= 70 and not row.get("missed") and not row.get("incorrect"):
             continue
         key = (row["topic"], row["subtopic"])
         item = weak.setdefault(key, {"kind": "knowledge", "topic": row["topic"], "subtopic": row["subtopic"],
                                      "subtopic_id": row["subtopic_id"], "questions": [], "missed": [],
-                                     "content": row.get("content")})
+                                     "content": latest[key], "incorrect": []})
         item["questions"].append(row["position"])
+        item["incorrect"].extend(i["point"] for i in row.get("incorrect", []) if i["point"] not in item["incorrect"])
         item["missed"].extend(p for p in row.get("missed", []) if p not in item["missed"])
     study = []
     for item in weak.values():
         score = item["content"]
-        item["reason"] = (f"content {score:.0f}/100" if score is not None else "no content score") + (
+        item["reason"] = (f"latest content {score:.0f}/100" if score is not None else "no content score") + (
+            f"; got wrong: {'; '.join(item['incorrect'][:3])}" if item["incorrect"] else "") + (
             f"; missed: {'; '.join(item['missed'][:3])}" if item["missed"] else "")
         item["missed"] = item["missed"][:5]
         study.append(item)
@@ -204,11 +207,6 @@ def _trends(session: InterviewSession, scores: dict[str, float | None]) -> dict[
     return {"previous": history, "deltas": deltas, "notes": notes}
 
 
-def _latest_scored(question: Any) -> Answer | None:
-    scored = [a for a in question.answers.all() if a.status == AnswerStatus.SCORED]
-    return max(scored, key=lambda a: a.attempt) if scored else None
-
-
 def report_synthesise(*, session: InterviewSession) -> dict[str, Any]:
     """The report's data for `session`; raises ReportNotReady while answers are still being scored."""
     questions = list(session.questions.select_related("topic", "subtopic").prefetch_related("answers")
@@ -221,16 +219,14 @@ def report_synthesise(*, session: InterviewSession) -> dict[str, Any]:
                 if now - (answer.ended_at or answer.started_at) < STALE_AFTER:
                     raise ReportNotReady(f"answer {answer.pk} is still being scored")
                 stale.append(answer.pk)
-    latest = {q.pk: _latest_scored(q) for q in questions}
+    latest = {q.pk: counted_answer(q.answers.all()) for q in questions}
     rows = [_question_row(q, latest[q.pk]) for q in questions]
     answered = [a for a in latest.values() if a is not None]
     answered_rows = [r for r in rows if r.get("answer_id")]
-    scores = {
-        "content": _mean([r.get("content") for r in answered_rows]),
-        "delivery": _mean([r.get("delivery") for r in answered_rows]),
-        "structure": _mean([r.get("structure") for r in answered_rows]),
-        "confidence": _mean([r.get("confidence") for r in answered_rows]),
-    }
+    # Counts and means from the one definition every other page reads (pipeline/figures.py).
+    figures = figures_of(questions)
+    scores = {"content": figures.content, "delivery": figures.delivery, "structure": figures.structure,
+              "confidence": figures.confidence}
     feedback_rows = [(r["position"], latest[r["question_id"]].feedback or {}) for r in answered_rows]
     strengths = _aggregate_points(feedback_rows, "strengths")
     improvements = _aggregate_points(feedback_rows, "improvements")
@@ -242,13 +238,14 @@ def report_synthesise(*, session: InterviewSession) -> dict[str, Any]:
         "session": {"id": session.pk, "mode": session.mode, "planned_count": session.planned_count,
                     "started_at": session.started_at.isoformat() if session.started_at else None,
                     "finished_at": session.finished_at.isoformat() if session.finished_at else None},
-        "counts": {"questions": len(questions), "answered": len(answered),
-                   "skipped": sum(1 for q in questions if q.status == QuestionStatus.SKIPPED),
-                   "spoken": sum(1 for a in answered if a.input_mode == InputMode.VOICE)},
+        "counts": {"questions": figures.questions, "answered": figures.answered, "skipped": figures.skipped,
+                   "follow_ups": figures.follow_ups, "spoken": figures.spoken},
         "scores": scores,
+        "pace_wpm": figures.pace_wpm, "pace_target": BANDS["wpm"].text,
         "questions": rows,
+        "incorrect_count": sum(len(r.get("incorrect") or []) for r in rows),
         "delivery_trend": _delivery_trend(rows),
-        "bands": _bands(answered),
+        "bands": _bands(figures),
         "strengths": strengths,
         "improvements": improvements,
         "study_next": _study_next(rows, improvements),
@@ -310,7 +307,7 @@ def report_request(*, session: InterviewSession) -> Report | None:
     if created:
         Report.objects.filter(pk=report.pk).update(status=ReportStatus.PENDING, progress=0, error="")
         report.refresh_from_db()
-        from sessions.pipeline import report_build_enqueue
+        from pipeline.chain import report_build_enqueue
 
         transaction.on_commit(lambda: report_build_enqueue(session_id=session.pk))
     return report

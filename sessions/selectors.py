@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet, Sum, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
-from sessions.models import Answer, AnswerStatus, InterviewSession, QuestionStatus, SessionQuestion
+from interviewprep.media import ByteSource, wav_header
+from pipeline.figures import Figures, figures_of
+from rag.selection import RECENT_DAYS, AskedHistory
+from sessions.models import (
+    Answer,
+    AnswerStatus,
+    InputMode,
+    InterviewSession,
+    QuestionStatus,
+    SessionQuestion,
+    SessionStatus,
+)
 
 
 def session_for_owner(*, user: User, session_id: int) -> InterviewSession:
@@ -34,12 +51,44 @@ def answer_for_owner(*, user: User, answer_id: int) -> Answer:
     return answer
 
 
+def _questions_prefetch() -> Prefetch:
+    # The figures read scores and delivery measures, never the pitch contour or the feedback text: a cohort page
+    # over many interviews does not load them.
+    answers = Answer.objects.defer("contour", "feedback").order_by("attempt")
+    return Prefetch("questions", queryset=SessionQuestion.objects.select_related("topic", "subtopic")
+                    .prefetch_related(Prefetch("answers", queryset=answers)).order_by("position"))
+
+
+def session_figures(*, session: InterviewSession) -> Figures:
+    """The interview's figures (answered of questions, mean scores, mean pace): pipeline/figures.py defines them,
+    and every page, the API, the PDF and the cohort pages read them from here."""
+    return figures_of(session_questions_with_answers(session=session))
+
+
+def sessions_with_figures(sessions: Iterable[InterviewSession] | QuerySet[InterviewSession]
+                          ) -> list[InterviewSession]:
+    """`sessions` as a list, each with `.figures` set (two queries for the lot: questions, then answers)."""
+    sessions = list(sessions)
+    prefetch_related_objects(sessions, _questions_prefetch())
+    for session in sessions:
+        session.figures = figures_of(list(session.questions.all()))
+    return sessions
+
+
+def assignments_done(*, assignment_ids: Iterable[int], user_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """The (assignment id, user id) pairs that are done: the member finished an interview for the assignment and
+    answered every question it showed them, follow-ups included (`Figures.complete`). An interview ended with a
+    question still unasked, skipped or unscored does not complete an assignment: the instructor's "done" and the
+    member's report ("Not asked yet") can never disagree."""
+    candidates = (InterviewSession.objects.filter(assignment_id__in=list(assignment_ids), owner_id__in=list(user_ids),
+                                                  status=SessionStatus.COMPLETED))
+    return {(s.assignment_id, s.owner_id) for s in sessions_with_figures(candidates) if s.figures.complete}
+
+
 def sessions_for_user(*, user: User) -> QuerySet[InterviewSession]:
-    return (InterviewSession.objects.filter(owner=user)
-            .annotate(answered=Count("questions__answers", filter=Q(questions__answers__status=AnswerStatus.SCORED),
-                                     distinct=True),
-                      avg_content=Avg("questions__answers__content_score"))
-            .select_related("report").prefetch_related("topics").order_by("-created_at"))
+    """The candidate's interviews, newest first (pass a page of them to `sessions_with_figures` for the figures)."""
+    return (InterviewSession.objects.filter(owner=user).select_related("report").prefetch_related("topics")
+            .order_by("-created_at"))
 
 
 def session_questions_with_answers(*, session: InterviewSession) -> list[SessionQuestion]:
@@ -79,8 +128,64 @@ def room_state(*, session: InterviewSession) -> dict[str, object]:
         "currentQuestionId": current.pk if current else None,
         "questions": [{"id": q.pk, "position": q.position, "text": q.text, "topic": q.topic.name,
                        "subtopic": q.subtopic.name if q.subtopic else "", "hint": q.hint, "status": q.status,
-                       "source": q.source, "parentId": q.parent_id,
+                       "source": q.source, "parentId": q.parent_id, "rationale": q.rationale,
                        "answers": [{"id": a.pk, "attempt": a.attempt, "status": a.status,
                                     "content_score": a.content_score} for a in q.answers.all()]}
                       for q in questions],
     }
+
+
+def asked_history(*, user: User, days: int = RECENT_DAYS) -> AskedHistory:
+    """What question choice needs of the candidate's past: bank questions asked in the last `days` days, and how
+    many interviews they have (it seeds the choice, so each interview differs and a repeat is reproducible)."""
+    since = timezone.now() - timedelta(days=days)
+    recent = (SessionQuestion.objects.filter(session__owner=user, session__created_at__gte=since,
+                                             bank_question__isnull=False)
+              .values_list("bank_question_id", flat=True))
+    return AskedHistory(recent_bank_ids=frozenset(recent),
+                        interview_number=InterviewSession.objects.filter(owner=user).count())
+
+
+def caption_engine_preference() -> str:
+    """The live caption engine a room will use: the page shows it and the audio socket starts it."""
+    if settings.LIVE_CAPTIONS == "off":
+        return "off"
+    return "assemblyai" if settings.ASSEMBLYAI_API_KEY else "local"
+
+
+def answer_audio_bytes_held(user: User) -> int:
+    """Bytes of answer audio still on disk for `user` (their share of the storage quota, accounts/storage.py):
+    the stored size of ended answers (the compressed copy's once made), the file's size so far for answers being
+    recorded."""
+    kept = Answer.objects.filter(user=user, audio_deleted_at__isnull=True)
+    ended = kept.exclude(status=AnswerStatus.RECORDING).aggregate(
+        total=Sum(Coalesce("audio_compressed_bytes", "audio_bytes")))["total"] or 0
+    recording = sum(a.audio_path.stat().st_size for a in kept.filter(status=AnswerStatus.RECORDING)
+                    if a.audio_path.exists())
+    return ended + recording
+
+
+def answer_has_replay(answer: Answer) -> bool:
+    """Whether the answer has audio to play back (decided from the row, without touching the disk): a spoken answer
+    out of the pipeline (scored or failed), whose audio was not purged. Not while it is processing: its raw PCM is
+    compressed during transcription, and a player must never see the file change under it."""
+    return (answer.input_mode == InputMode.VOICE and answer.status in (AnswerStatus.SCORED, AnswerStatus.FAILED)
+            and answer.audio_deleted_at is None
+            and (answer.audio_compressed_bytes is not None or answer.audio_bytes > 0))
+
+
+def answer_replay_source(*, answer: Answer) -> tuple[ByteSource, str, str] | None:
+    """What the replay URL serves for `answer`: (bytes, content type, file name), or None when there is nothing.
+    The compressed copy when it exists; when making it failed (or for an answer that failed before it was made)
+    the raw PCM, served as WAV so every browser plays it."""
+    if not answer_has_replay(answer):
+        return None
+    if answer.replay_path.exists():
+        return ByteSource(answer.replay_path), "audio/webm", f"answer-{answer.pk}.webm"
+    pcm = answer.audio_path
+    if not pcm.exists():
+        return None
+    size = pcm.stat().st_size
+    size -= size % 2
+    return (ByteSource(pcm, prefix=wav_header(size, rate=settings.AUDIO_SAMPLE_RATE)), "audio/wav",
+            f"answer-{answer.pk}.wav")

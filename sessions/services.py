@@ -1,21 +1,26 @@
 """The interview's life, shared by the pages, the WebSocket consumer and the API.
 
 start -> (answer | skip | re-answer)* -> finish, or abandon; pause and resume later. Answers end in the scoring
-pipeline (sessions/pipeline.py). Services take keyword arguments, validate ownership-independent rules and raise
+pipeline (pipeline/chain.py). Services take keyword arguments, validate ownership-independent rules and raise
 `InterviewError` with a message fit for the user; callers check who may call them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import JobDescription, Resume, User
+from accounts.models import Cohort, JobDescription, Resume, User
+from accounts.storage import StorageQuotaExceeded, storage_quota_check
 from mastery.models import Topic
+from pipeline import chain as pipeline_chain
+from pipeline.payloads import StepFailure
 from sessions.models import (
     Answer,
     AnswerStatus,
@@ -50,6 +55,9 @@ class InterviewSpec:
     resume_id: int | None = None
     job_description_id: int | None = None
     assignment_id: int | None = None
+    # Bank ids to ask, in order, instead of choosing (the job-fit page's one-click interview), with their reasons.
+    bank_question_ids: tuple[str, ...] = ()
+    bank_question_reasons: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -58,7 +66,7 @@ def _validate_spec(*, user: User, spec: InterviewSpec) -> tuple[list[Topic], Res
     if spec.mode not in InterviewMode.values:
         raise InterviewError(f"Unknown interview mode {spec.mode!r}.", code="bad_mode")
     if not 0 <= spec.difficulty <= 3:
-        raise InterviewError("Difficulty is 0 (mixed) or 1 to 3.", code="bad_difficulty")
+        raise InterviewError("Difficulty is 0 (adaptive) or 1 to 3.", code="bad_difficulty")
     if not 1 <= spec.count <= 20:
         raise InterviewError("An interview has 1 to 20 questions.", code="bad_count")
     if spec.persona not in Persona.values:
@@ -66,6 +74,12 @@ def _validate_spec(*, user: User, spec: InterviewSpec) -> tuple[list[Topic], Res
     topics = list(Topic.objects.filter(slug__in=spec.topic_slugs).exclude(kind="delivery"))
     if len(topics) != len(set(spec.topic_slugs)):
         raise InterviewError("Unknown topic.", code="bad_topic")
+    from rag.selection import MODE_KINDS
+
+    off_mode = [t.name for t in topics if t.kind not in MODE_KINDS.get(spec.mode, ())]
+    if off_mode:
+        raise InterviewError(f"A {spec.mode} interview does not ask {', '.join(off_mode)}; choose the mixed mode to "
+                             "combine technical and behavioral topics.", code="bad_topic")
     resume = None
     if spec.resume_id is not None:
         resume = Resume.objects.filter(pk=spec.resume_id, user=user).first()
@@ -97,6 +111,7 @@ def _validate_spec(*, user: User, spec: InterviewSpec) -> tuple[list[Topic], Res
 def interview_start(*, user: User, spec: InterviewSpec) -> InterviewSession:
     """Create a session and its planned questions (chosen by rag.selection)."""
     from rag.selection import questions_choose
+    from sessions.selectors import asked_history
 
     topics, resume, job, assignment = _validate_spec(user=user, spec=spec)
     session = InterviewSession.objects.create(
@@ -104,8 +119,15 @@ def interview_start(*, user: User, spec: InterviewSpec) -> InterviewSession:
         resume=resume, job_description=job, assignment=assignment, started_at=timezone.now(),
     )
     session.topics.set(topics)
-    plans, engine = questions_choose(user=user, mode=spec.mode, topics=topics, difficulty=spec.difficulty,
-                                     count=spec.count, resume=resume, job_description=job)
+    if spec.bank_question_ids:
+        from rag.selection import questions_from_bank
+
+        plans, engine = questions_from_bank(ext_ids=list(spec.bank_question_ids)[:spec.count],
+                                            reasons=spec.bank_question_reasons), "bank"
+    else:
+        plans, engine = questions_choose(user=user, mode=spec.mode, topics=topics, difficulty=spec.difficulty,
+                                         count=spec.count, history=asked_history(user=user), resume=resume,
+                                         job_description=job)
     if not plans:
         raise InterviewError("No questions match these choices; pick more topics or another difficulty.",
                              code="no_questions")
@@ -114,6 +136,37 @@ def interview_start(*, user: User, spec: InterviewSpec) -> InterviewSession:
     session.question_engine = engine
     session.save(update_fields=["question_engine"])
     return session
+
+
+def interview_difficulty_adapt(*, answer: Answer) -> SessionQuestion | None:
+    """Adaptive interviews (difficulty 0): after a scored answer, the next unasked bank question moves to the
+    difficulty the answer earned (rag.selection.difficulty_next; never harder after a wrong answer). Returns the
+    question rewritten in place, or None when nothing changed."""
+    from rag.selection import difficulty_next, question_replacement
+    from sessions.selectors import asked_history
+
+    question = answer.question
+    session = question.session
+    if session.difficulty or not session.is_open or session.mode == InterviewMode.RESUME:
+        return None
+    target = difficulty_next(current=question.difficulty, content_score=answer.content_score,
+                             contradicted=len(answer.key_points_contradicted or []))
+    upcoming = (session.questions.filter(status=QuestionStatus.PENDING, position__gt=question.position,
+                                         source="bank", bank_question__isnull=False)
+                .select_related("bank_question").order_by("position").first())
+    if upcoming is None or upcoming.difficulty == target:
+        return None
+    plan = question_replacement(
+        user=session.owner, mode=session.mode, topics=list(session.topics.all()), replacing=upcoming, target=target,
+        interview_ext_ids=list(session.questions.filter(bank_question__isnull=False)
+                               .values_list("bank_question__ext_id", flat=True)),
+        history=asked_history(user=session.owner))
+    if plan is None:
+        return None
+    for name, value in plan.as_fields().items():
+        setattr(upcoming, name, value)
+    upcoming.save()
+    return upcoming
 
 
 def question_mark_asked(*, question: SessionQuestion) -> SessionQuestion:
@@ -158,12 +211,26 @@ def answer_begin(*, question: SessionQuestion, user: User, input_mode: str = Inp
     if session.status == SessionStatus.PAUSED:
         session.status = SessionStatus.ACTIVE
         session.save(update_fields=["status"])
+    if input_mode == InputMode.VOICE:
+        try:
+            storage_quota_check(user=user)
+        except StorageQuotaExceeded as exc:
+            raise InterviewError(str(exc), code="storage_full") from exc
     question_mark_asked(question=question)
     for _ in range(3):
-        attempt = (question.answers.aggregate(m=Max("attempt"))["m"] or 0) + 1
         try:
             with transaction.atomic():
-                return Answer.objects.create(question=question, user=user, attempt=attempt, input_mode=input_mode)
+                # The question's row lock serialises concurrent starts: five sockets starting at once get one
+                # spoken answer; the others are told to resume it (one writer per answer, audio/live.py).
+                locked = SessionQuestion.objects.select_for_update().get(pk=question.pk)
+                if input_mode == InputMode.VOICE:
+                    recording = locked.answers.filter(status=AnswerStatus.RECORDING,
+                                                      input_mode=InputMode.VOICE).first()
+                    if recording is not None:
+                        raise InterviewError(f"An answer to this question is already being recorded (answer "
+                                             f"{recording.pk}); resume it instead.", code="answer_in_progress")
+                attempt = (locked.answers.aggregate(m=Max("attempt"))["m"] or 0) + 1
+                return Answer.objects.create(question=locked, user=user, attempt=attempt, input_mode=input_mode)
         except IntegrityError:  # a concurrent attempt took this number; take the next one
             continue
     raise InterviewError("Could not open an answer; try again.", code="conflict")
@@ -202,9 +269,7 @@ def answer_complete(*, answer: Answer, signal: dict[str, Any], audio_bytes: int,
         answer.transcript_confidence = live_transcript.get("confidence")
     answer.save()
     _question_answered(answer.question)
-    from sessions.pipeline import answer_pipeline_enqueue
-
-    answer_pipeline_enqueue(answer_id=answer.pk)
+    pipeline_chain.answer_pipeline_enqueue(answer_id=answer.pk)
     return answer
 
 
@@ -231,9 +296,7 @@ def answer_submit_text(*, question: SessionQuestion, user: User, text: str) -> A
     answer.ended_at = timezone.now()
     answer.save()
     _question_answered(question)
-    from sessions.pipeline import answer_pipeline_enqueue
-
-    answer_pipeline_enqueue(answer_id=answer.pk)
+    pipeline_chain.answer_pipeline_enqueue(answer_id=answer.pk)
     return answer
 
 
@@ -247,10 +310,26 @@ def answer_retry(*, answer: Answer) -> Answer:
     answer.progress = "queued"
     answer.error = ""
     answer.save(update_fields=["status", "progress", "error"])
-    from sessions.pipeline import answer_pipeline_enqueue
-
-    answer_pipeline_enqueue(answer_id=answer.pk, force=True)
+    pipeline_chain.answer_pipeline_enqueue(answer_id=answer.pk, force=True)
     return answer
+
+
+def answer_step_failed(failure: StepFailure) -> None:
+    """A step of the answer's pipeline ran out of retries: end the answer `failed` with the reason, tell the page.
+
+    Registered with pipeline/ in this app's AppConfig.ready. A scored answer stays scored (a late duplicate of a
+    step that already succeeded must not undo it); the page shows the reason and offers a retry.
+    """
+    from sessions.notify import session_notify
+
+    updated = Answer.objects.filter(pk=failure.answer_id).exclude(status=AnswerStatus.SCORED).update(
+        status=AnswerStatus.FAILED, error=failure.reason, progress="")
+    answer = Answer.objects.filter(pk=failure.answer_id).select_related("question").first()
+    if updated and answer is not None:
+        session_notify(session_id=answer.question.session_id, event={
+            "type": "answer.scored", "answer_id": answer.pk, "question_id": answer.question_id,
+            "status": "failed", "error": failure.reason,
+        })
 
 
 @transaction.atomic
@@ -268,9 +347,7 @@ def interview_finish(*, session: InterviewSession) -> InterviewSession:
     report.status = ReportStatus.PENDING
     report.progress = 0
     report.save(update_fields=["status", "progress"])
-    from sessions.pipeline import report_build_enqueue
-
-    report_build_enqueue(session_id=session.pk)
+    pipeline_chain.report_build_enqueue(session_id=session.pk)
     return session
 
 
@@ -299,9 +376,10 @@ def interview_resume(*, session: InterviewSession) -> InterviewSession:
 
 
 def answer_audio_purge(*, older_than_days: int | None = None, now: Any = None, dry_run: bool = False) -> int:
-    """Delete the raw audio files of spoken answers older than `older_than_days` (default
-    settings.AUDIO_RETENTION_DAYS); keep everything measured from them (transcript, signal, scores, feedback) and
-    stamp `audio_deleted_at`. Returns how many answers lost (or, with `dry_run`, would lose) their audio.
+    """Delete the audio files (raw PCM and the compressed replay copy) of spoken answers older than
+    `older_than_days` (default settings.AUDIO_RETENTION_DAYS); keep everything measured from them (transcript,
+    signal, scores, feedback) and stamp `audio_deleted_at`. Returns how many answers lost (or, with `dry_run`,
+    would lose) their audio.
 
     Idempotent: stamped answers are skipped. Answers in the scoring pipeline keep their file (the transcription
     step reads it); a recording older than the cutoff is an abandoned one and is purged. Each file is unlinked
@@ -336,7 +414,49 @@ def answer_audio_purge(*, older_than_days: int | None = None, now: Any = None, d
         last_pk = batch[-1].pk
         for answer in batch:
             answer.audio_path.unlink(missing_ok=True)
+            answer.replay_path.unlink(missing_ok=True)  # the compressed copy for replay, when there is one
         # The status filter again: an answer re-queued for scoring meanwhile stays unstamped (its file is gone;
         # the transcription step then keeps the stored transcript).
         purged += (Answer.objects.filter(pk__in=[a.pk for a in batch], audio_deleted_at__isnull=True)
                    .exclude(status=AnswerStatus.PROCESSING).update(audio_deleted_at=now))
+
+
+# --- cohort assignments (instructors; refusals are the account layer's AccountError, as for cohorts) ----------
+
+def assignment_create(*, cohort: Cohort, created_by: User, title: str = "", mode: str = "technical",
+                      topic_slugs: Iterable[str] = (), difficulty: int = 0, question_count: int = 5,
+                      due_at: datetime | None = None) -> Assignment:
+    """A practice set for every member of `cohort`; members see it on their dashboard and start it in one click.
+
+    Validated with the same bounds `interview_start` applies, so an assignment can always be started.
+    """
+    from accounts.services import AccountError, cohort_require_manager
+
+    cohort_require_manager(cohort=cohort, user=created_by)
+    if not cohort.is_active:
+        raise AccountError("This cohort is archived.")
+    if mode not in InterviewMode.values:
+        raise AccountError(f"Unknown interview mode {mode!r}.")
+    if not 0 <= difficulty <= 3:
+        raise AccountError("Difficulty is 0 (mixed) or 1 to 3.")
+    if not 1 <= question_count <= 20:
+        raise AccountError("An assignment has 1 to 20 questions.")
+    if due_at is not None and due_at < timezone.now():
+        raise AccountError("The due date is in the past.")
+    slugs = set(topic_slugs)
+    topics = list(Topic.objects.filter(slug__in=slugs).exclude(kind="delivery"))
+    if len(topics) != len(slugs):
+        raise AccountError("Unknown topic.")
+    title = " ".join(title.split())[:200] or f"{InterviewMode(mode).label} practice"
+    assignment = Assignment.objects.create(cohort=cohort, created_by=created_by, title=title, mode=mode,
+                                           difficulty=difficulty, question_count=question_count, due_at=due_at)
+    assignment.topics.set(topics)
+    return assignment
+
+
+def assignment_delete(*, assignment: Assignment, user: User) -> None:
+    # Interviews already started from it keep existing: their FK is SET_NULL.
+    from accounts.services import cohort_require_manager
+
+    cohort_require_manager(cohort=assignment.cohort, user=user)
+    assignment.delete()

@@ -1,10 +1,8 @@
 """Celery tasks of the interview: the last steps of an answer's pipeline and the report. Thin: call a service."""
 
-import time
-
 from celery import shared_task
 
-from sessions.pipeline import AnswerStepTask
+from pipeline.steps import AnswerStepTask
 
 
 @shared_task(base=AnswerStepTask, bind=True, name="sessions.tasks.answer_finalize", step="finalizing")
@@ -20,24 +18,27 @@ def answer_finalize(self: AnswerStepTask, answer_id: int) -> int:
 REPORT_WAIT_RETRIES = 50  # pauses of 3 s growing to 30 s: about 14 minutes in all
 
 
-@shared_task(bind=True, name="sessions.tasks.report_build", acks_late=True, max_retries=REPORT_WAIT_RETRIES)
-def report_build(self, session_id: int) -> int:  # noqa: ANN001 - Celery's bound task
+@shared_task(bind=True, name="sessions.tasks.report_build", acks_late=True, max_retries=3)
+def report_build(self, session_id: int, wait: int = 0) -> int | None:  # noqa: ANN001 - Celery's bound task
+    """Build the report; while answers are still in the pipeline, queue itself again with a countdown.
+
+    Re-queueing (never sleeping, never a Celery retry) frees the worker thread during the wait: in embedded mode
+    two task threads serve every answer and report, and a report sleeping in one would starve the answers it
+    waits for. `wait` counts the waits so far; past REPORT_WAIT_RETRIES the report is marked failed with a reason.
+    """
+    from pipeline.chain import report_build_enqueue
     from sessions.reporting import ReportNotReady, report_mark_failed
     from sessions.reporting import report_build as build
 
     try:
         build(session_id=session_id)
-    except ReportNotReady as exc:
-        # Answers still in the pipeline: wait for them instead of reporting half an interview.
-        # Eager (embedded) retries ignore the countdown, so wait here instead.
-        countdown = min(30, 3 * (1 + self.request.retries // 5))
-        if self.request.retries >= REPORT_WAIT_RETRIES:
+    except ReportNotReady:
+        if wait >= REPORT_WAIT_RETRIES:
             report_mark_failed(session_id=session_id, error="Some answers are still being processed; "
                                                             "open the report again in a few minutes.")
             raise
-        if self.request.is_eager:
-            time.sleep(countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        report_build_enqueue(session_id=session_id, wait=wait + 1, countdown=min(30, 3 * (1 + wait // 5)))
+        return None
     except Exception as exc:
         if self.request.retries >= 3:
             report_mark_failed(session_id=session_id, error=exc)

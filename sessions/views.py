@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,7 +33,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "sessions/history.html", {"sessions": selectors.sessions_for_user(user=request.user)})
+    sessions = selectors.sessions_with_figures(selectors.sessions_for_user(user=request.user))
+    return render(request, "sessions/history.html", {"sessions": sessions})
 
 
 @login_required
@@ -69,10 +70,34 @@ def interview_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+@rate_limited("interview_create")
+def interview_from_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job-fit page's "Practise these now": one technical interview of its preparation list's questions."""
+    from accounts.models import JobDescription
+    from accounts.selectors import active_resume
+    from rag.selectors import job_fit, job_fit_practice
+
+    job = JobDescription.objects.filter(pk=job_id, user=request.user).first()
+    if job is None:
+        raise Http404("No such job description.")
+    ext_ids, reasons = job_fit_practice(fit=job_fit(job=job, resume=active_resume(user=request.user)))
+    if not ext_ids:
+        messages.error(request, "The preparation list has no bank questions to practise yet.")
+        return redirect("rag:job_fit", job_id=job.pk)
+    spec = services.InterviewSpec(mode="technical", count=min(len(ext_ids), 10), job_description_id=job.pk,
+                                  bank_question_ids=tuple(ext_ids), bank_question_reasons=reasons)
+    try:
+        session = services.interview_start(user=request.user, spec=spec)
+    except services.InterviewError as exc:
+        messages.error(request, str(exc))
+        return redirect("rag:job_fit", job_id=job.pk)
+    return redirect("interviews:room", session_id=session.pk)
+
+
+@login_required
 @require_GET
 def room(request: HttpRequest, session_id: int) -> HttpResponse:
-    from audio.consumers import caption_engine_preference
-
     session = selectors.session_for_owner(user=request.user, session_id=session_id)
     if not session.is_open:
         return redirect("interviews:report", session_id=session.pk)
@@ -84,7 +109,7 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
         "persona": session.persona,
         "speak": request.user.speak_questions,
         "avatar": request.user.show_avatar,
-        "captionEngine": caption_engine_preference(),
+        "captionEngine": selectors.caption_engine_preference(),
         "urls": {
             "skip": reverse("interviews:skip", args=[session.pk, 0]),
             "typed": reverse("interviews:typed_answer", args=[session.pk, 0]),

@@ -7,7 +7,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from sessions import charts, reporting, selectors
+from interviewprep import charts
+from pipeline.measures import BANDS
+from sessions import reporting, selectors
 from sessions.models import ReportStatus
 
 
@@ -26,7 +28,7 @@ def report(request: HttpRequest, session_id: int) -> HttpResponse:
         "status": reporting.report_status(report=report, session=session),
         "charts": {
             "scores": charts.scores_chart(questions),
-            "pace": charts.pace_chart(questions),
+            "pace": charts.pace_chart(questions, low=BANDS["wpm"].low, high=BANDS["wpm"].high),
             "bands": charts.bands_chart(data.get("bands") or []),
         } if ready else {},
     })

@@ -53,8 +53,10 @@ export class Meters {
     if (m.clipping) return "Too loud: move back from the microphone";
     const voiced = this.loudHistory.filter((p) => p.voiced);
     if (voiced.length >= 10 && voiced.reduce((s, p) => s + p.db, 0) / voiced.length < -42) return "Speak up a little";
-    if (m.wpm && m.speaking_time_s > 15 && m.wpm > 175) return "Slow down";
-    if (m.wpm && m.speaking_time_s > 20 && m.wpm < 95) return "Pick up the pace a little";
+    // The server judges pace against the same band as the final feedback (speech_metrics.pace_advice); a few
+    // seconds of speech first, so the opening words do not trigger a hint.
+    if (m.pace_advice === "slow_down" && m.speaking_time_s > 15) return "Slow down";
+    if (m.pace_advice === "speed_up" && m.speaking_time_s > 20) return "Pick up the pace a little";
     if (m.speaking_time_s > 20 && m.filler_count / (m.speaking_time_s / 60) > 8) return "Pause instead of um";
     const hz = this.points.filter((p) => p.hz).map((p) => 12 * Math.log2(p.hz / 100));
     if (hz.length > 30) {

@@ -3,6 +3,7 @@ import { Capture, MicrophoneError, microphoneSupported } from "./audio-capture.j
 import { Interviewer } from "./interviewer.js";
 import { Meters } from "./meters.js";
 import { InterviewSocket } from "./socket.js";
+import { pollStatus } from "./status-poll.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const $ = (sel) => document.querySelector(sel);
@@ -14,6 +15,8 @@ const ui = {
   topic: $("#question-topic"),
   hint: $("#question-hint"),
   hintBox: $("#hint-box"),
+  why: $("#question-why"),
+  rationale: $("#question-rationale"),
   start: $("#start-answer"),
   stop: $("#stop-answer"),
   skip: $("#skip-question"),
@@ -41,7 +44,7 @@ const state = {
   answerId: null,
   answerStarted: 0,
   lastAnsweredId: null,
-  pollTimer: null,
+  stopPolling: () => {},
   capture: null,
   micBlocked: false,
   afterAnswer: false,
@@ -91,6 +94,10 @@ function renderQuestion({ speak = true } = {}) {
   ui.hint.textContent = q.hint || "";
   ui.hintBox.hidden = !q.hint;
   ui.hintBox.open = false;
+  if (ui.why) {
+    ui.rationale.textContent = q.rationale || "";
+    ui.why.hidden = !q.rationale;
+  }
   ui.typedForm.action = url("typed", q.id);
   setPhase("idle");
   if (speak) {
@@ -236,7 +243,7 @@ socket.addEventListener("reconnecting", (e) => {
 });
 socket.addEventListener("fatal", (e) => {
   setStatus("Disconnected", "bad");
-  say(e.detail.code === 4401 ? "Your login expired: log in again to continue." : "This interview is not available.", "error");
+  say({ 4401: "Your login expired: log in again to continue.", 4409: "This answer continued in another tab or window." }[e.detail.code] || "This interview is not available.", "error");
 });
 
 function engineName(engine) {
@@ -282,24 +289,19 @@ function showResult(text, detail) {
 }
 
 function pollAnswer(answerId) {
-  clearTimeout(state.pollTimer);
-  const tick = async () => {
-    try {
-      const response = await fetch(url("answerStatus", answerId), { headers: { Accept: "application/json" } });
-      if (response.ok) {
-        const detail = await response.json();
-        if (detail.status === "scored" || detail.status === "failed") { onScored(detail); return; }
-        showResult(`Scoring your answer… (${detail.progress || "queued"})`, null);
-      }
-    } catch { /* offline: keep polling */ }
-    state.pollTimer = setTimeout(tick, 2000);
-  };
-  state.pollTimer = setTimeout(tick, 1500);
+  state.stopPolling();
+  state.stopPolling = pollStatus(url("answerStatus", answerId), {
+    done: ["scored", "failed"],
+    factor: 1.34,  // 1.5 s, then every 2 s
+    max: 2000,
+    onState: (detail) => showResult(`Scoring your answer… (${detail.progress || "queued"})`, null),
+    onDone: onScored,
+  });
 }
 
 async function onScored(detail) {
   if (detail.answer_id !== state.answerId) return;
-  clearTimeout(state.pollTimer);
+  state.stopPolling();
   if (detail.status === "failed") {
     showResult("Scoring failed for this answer. Open it to retry — your recording is kept.", detail);
   } else {

@@ -76,7 +76,7 @@ export class InterviewSocket extends EventTarget {
         this.pendingEnd = false;
         break;
       case "error":
-        if (this.awaitingStart && ["answer_in_progress", "unknown_question", "session_closed"].includes(message.code)) {
+        if (this.awaitingStart && ["answer_in_progress", "unknown_question", "session_closed", "storage_full"].includes(message.code)) {
           this.awaitingStart.reject(new Error(message.message));
           this.awaitingStart = null;
         }
@@ -93,7 +93,7 @@ export class InterviewSocket extends EventTarget {
   onClose(event) {
     this.emit("close", { code: event.code });
     if (this.closedByUs) return;
-    if ([4401, 4403, 4404].includes(event.code)) {
+    if ([4401, 4404, 4409].includes(event.code)) {
       this.emit("fatal", { code: event.code });
       return;
     }

@@ -1,20 +1,35 @@
-// Polls a JSON status URL and reloads the page when the work it waits for is done. The push events
-// (answer.scored, report.ready) may be lost by the channel layer, so pages that wait poll too.
-const box = document.querySelector("[data-poll-url]");
-if (box) {
-  const url = box.dataset.pollUrl;
-  const done = new Set((box.dataset.pollDone || "").split(" ").filter(Boolean));
-  let delay = 1500;
+// The one poller of every page that waits for background work (an answer being scored, a report being built, a
+// resume being processed). The push events (answer.scored, report.ready) may be lost by the channel layer, so
+// pages that wait poll too.
+
+// Polls `url` (JSON with a `status`) with a growing delay until the status is one of `done`, then calls
+// `onDone(state)`; `onState(state)` sees every other answer. Returns a function that stops the polling.
+export function pollStatus(url, { done, onDone, onState = () => {}, first = 1500, factor = 1.3, max = 10000 }) {
+  let delay = first;
+  let timer = null;
+  let stopped = false;
   const tick = async () => {
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-      if (response.ok) {
+      if (response.ok && !stopped) {
         const state = await response.json();
-        if (done.has(state.status)) { window.location.reload(); return; }
+        if (done.includes(state.status)) { onDone(state); return; }
+        onState(state);
       }
     } catch (_) { /* offline for a moment: try again later */ }
-    delay = Math.min(delay * 1.3, 10000);
-    setTimeout(tick, delay);
+    if (stopped) return;
+    delay = Math.min(delay * factor, max);
+    timer = setTimeout(tick, delay);
   };
-  setTimeout(tick, delay);
+  timer = setTimeout(tick, delay);
+  return () => { stopped = true; clearTimeout(timer); };
+}
+
+// A page whose waiting box carries data-poll-url reloads once the work is done (statuses in data-poll-done).
+const box = document.querySelector("[data-poll-url]");
+if (box) {
+  pollStatus(box.dataset.pollUrl, {
+    done: (box.dataset.pollDone || "").split(" ").filter(Boolean),
+    onDone: () => window.location.reload(),
+  });
 }

@@ -80,7 +80,7 @@ def test_report_synthesis_builds_a_complete_report(interview) -> None:  # noqa: 
     report = report_build(session_id=interview.pk)
     assert report.status == ReportStatus.READY and report.progress == 100 and report.engine == "offline"
     data = report.data
-    assert data["counts"] == {"questions": 4, "answered": 4, "skipped": 0, "spoken": 3}
+    assert data["counts"] == {"questions": 4, "answered": 4, "skipped": 0, "follow_ups": 0, "spoken": 3}
     assert report.content_score == pytest.approx((45 + 72 + 88 + 64) / 4, abs=0.1)
     delivery_scores = [q["delivery"] for q in data["questions"] if q["delivery"] is not None]
     assert len(delivery_scores) == 3  # the typed answer has no delivery

@@ -1,5 +1,6 @@
-"""`manage.py purge_audio [--days N] [--dry-run]`: delete the raw audio of answers older than N days (default
-AUDIO_RETENTION_DAYS), keeping transcripts, measurements and scores. Safe to run from cron as often as wanted."""
+"""`manage.py purge_audio [--days N] [--dry-run]`: delete the audio (raw and compressed) of answers older than N
+days (default AUDIO_RETENTION_DAYS), keeping transcripts, measurements and scores. Safe to run from cron as often
+as wanted."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Delete raw answer audio older than N days (default AUDIO_RETENTION_DAYS); keep the analysis."
+    help = "Delete answer audio (raw and compressed) older than N days (default AUDIO_RETENTION_DAYS); keep the rest."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=None,
