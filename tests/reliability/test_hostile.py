@@ -247,7 +247,7 @@ def test_upload_page_refuses_hostile_files(candidate, db):
 def limits(settings):
     settings.RATE_LIMITS_ENABLED = True
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "3/m", "signup": "3/m", "upload": "3/m",
-                            "interview_create": "3/m"}
+                            "interview_create": "3/h"}
     cache.clear()
     yield
     cache.clear()
