@@ -70,8 +70,6 @@ ACTION_POINT_SIM = 0.20
 # A bank pitfall (misconception claim) matches a sentence this close to it, and nearer to it than to the point.
 PITFALL_SIM = 0.88
 PITFALL_MARGIN = 0.05
-# disguised_strength: a sentence this near to the prototypes of a strength dressed as a weakness.
-DISGUISED_SIM = 0.60
 # vague: at most this many narrative (past, specific) sentences, and at least this share of generic ones.
 VAGUE_MAX_NARRATIVE = 1
 VAGUE_MIN_GENERIC_SHARE = 0.34
@@ -199,21 +197,6 @@ _STORY_Q = re.compile(r"\b(?:tell me about (?!yourself)|describe a|give (?:me )?
                       r"accomplish|weakness|strength|mistake|fail|conflict|disagree|got something wrong)", re.I)
 _WEAKNESS_Q = re.compile(r"\b(?:weakness|weaknesses|area for improvement|areas? to improve|working to improve|"
                          r"development area|improve right now|strengths? turned into a weakness)\b", re.I)
-_DISGUISED = re.compile(
-    r"\b(?:perfectionis[tm]|work(?:ing)? too (?:hard|much|long)|care too much|too (?:much of a )?(?:detail[- ]"
-    r"oriented|dedicated|committed|passionate|hard[- ]working|driven|honest|organi[sz]ed|thorough|invested|"
-    r"ambitious|loyal|focused|reliable|helpful|demanding of myself)|(?:can't|cannot|don't|never) (?:stop|switch off|"
-    r"say no|let go|leave (?:work|a task|things) unfinished)|take on too much|too high (?:standards|expectations)|"
-    r"(?:very )?high standards|hold myself to|workaholic|expect too much of myself|over-?deliver|"
-    r"go(?:ing)? above and beyond|too much attention to detail|i just care|i'm too good|i am too good)\b")
-_DISGUISED_PROTOTYPES = (
-    "My biggest weakness is that I am a perfectionist.",
-    "I work too hard and care too much about my job.",
-    "My weakness is that I am too dedicated and never stop until the work is perfect.",
-    "I hold myself to very high standards, which can be a weakness.",
-    "Honestly my weakness is that I put in too many hours because I love my work.",
-)
-
 # Prototype descriptions of each kind of rubric point: a point's kind is the nearest kind in meaning.
 _KIND_PROTOTYPES: dict[str, tuple[str, ...]] = {
     "situation": ("Describes the situation, the context and what was at stake.",
@@ -283,7 +266,6 @@ class _Sentence:
     own: bool
     blame: bool
     number: bool
-    disguised: bool
 
     @property
     def narrative(self) -> bool:
@@ -318,7 +300,7 @@ def _read_sentence(text: str) -> _Sentence:
         reflection=_positive(_REFLECTION, lower) and not _REFLECTION_DENIED.search(lower),
         reflection_denied=bool(_REFLECTION_DENIED.search(lower)),
         own=_positive(_OWN, lower) and not blame, blame=blame,
-        number=bool(_NUMBER.search(lower)), disguised=bool(_DISGUISED.search(lower)),
+        number=bool(_NUMBER.search(lower)),
     )
 
 
@@ -489,18 +471,14 @@ def _flags(sentences: list[_Sentence], vectors: np.ndarray, reading: BehavioralR
     if blame is not None:
         found["blame"] = blame.text
     if reading.weakness_question:
-        from rag.embeddings import embed_cached
+        # Cue families, meaning and a told cost together (rag/weakness.py): one regex on one word was not enough.
+        from rag.weakness import disguised_strength
 
-        disguised = next((s for s in sentences if s.disguised), None)
-        if disguised is None and len(vectors):
-            sims = (vectors @ embed_cached(list(_DISGUISED_PROTOTYPES)).T).max(axis=1)
-            best = int(np.argmax(sims))
-            if sims[best] >= DISGUISED_SIM:
-                disguised = sentences[best]
+        disguised = disguised_strength([s.text for s in sentences], vectors)
         if disguised is not None:
             # The more specific diagnosis: a strength offered as the weakness is why the answer misses the question.
             found.pop("off_question", None)
-            found["disguised_strength"] = disguised.text
+            found["disguised_strength"] = disguised
     # The story flags need a story question, and say nothing more once the answer is off the question or is a
     # strength in disguise (no story of the asked kind to judge).
     if reading.story_question and not {"off_question", "disguised_strength"} & found.keys():

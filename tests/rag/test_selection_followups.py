@@ -157,7 +157,8 @@ def test_missed_key_point_gets_a_probe_once(candidate) -> None:  # noqa: ANN001
     bank = bank_with(difficulty=2)
     answer = asked(candidate, bank, score=55, missed=[bank.key_points[1]])
     decision = followup_decide(answer=answer)
-    assert decision.action == "follow_up" and bank.key_points[1] in decision.reason
+    assert decision.action == "follow_up" and decision.point == bank.key_points[1]
+    assert bank.key_points[1] not in decision.reason  # the room shows the reason: it never states the point
     fields = decision.question_fields
     assert fields["source"] == "follow_up" and fields["parent"] == answer.question
     assert fields["key_points"] == [bank.key_points[1]]
@@ -242,7 +243,7 @@ def test_a_wrong_answer_is_never_promoted_to_a_harder_question(candidate) -> Non
 
     # A high score that contradicts a core point: a probe on that point at the same level, never a harder question.
     wrong = decide(92, key_points_contradicted=[{"point": core, "sentence": "the opposite", "correction": core}])
-    assert wrong.action == "correct" and core in wrong.reason
+    assert wrong.action == "correct" and wrong.point == core and core not in wrong.reason
     assert wrong.question_fields["difficulty"] == bank.difficulty and wrong.question_fields["key_points"] == [core]
     assert wrong.question_fields["bank_question"] is None
     if bank.probes:
