@@ -176,3 +176,29 @@ def test_hands_free_through_the_api_and_the_form(candidate, client):
     assert session.hands_free
     room = client.get(response["Location"])
     assert b'"handsFree": true' in room.content and b"Hands-free" in room.content
+
+
+def test_the_last_sound_is_the_same_with_and_without_the_vads_shortcut():
+    """`EnergyVad.push_many` skips steady runs; the end of the last sound it records must match the block rules."""
+    import numpy as np
+
+    from audio.dsp.vad import EnergyVad
+
+    rng = np.random.default_rng(3)
+    levels = []
+    for kind, blocks in [("quiet", 200), ("loud", 150), ("quiet", 100), ("soft", 20), ("quiet", 300), ("loud", 40),
+                         ("quiet", 400)]:
+        base = {"quiet": -80.0, "loud": -25.0, "soft": -58.0}[kind]
+        levels += list(base + rng.normal(0, 1.0, blocks))
+    fast, slow = EnergyVad(sample_rate=16000, block=128), EnergyVad(sample_rate=16000, block=128)
+    position = 0
+    for chunk in np.array_split(np.array(levels), 37):
+        fast.push_many([float(v) for v in chunk], position)
+        for v in chunk:
+            slow.push(float(v), position)
+            position += 128
+        assert fast.last_sound == slow.last_sound and fast.last_end == slow.last_end
+    # The soft stretch (above the offset threshold, under the onset) is a sound, not speech.
+    soft = EnergyVad(sample_rate=16000, block=128)
+    soft.push_many([float(v) for v in levels[:600]], 0)
+    assert not soft.in_speech and soft.last_end == 350 * 128 and 468 * 128 <= soft.last_sound <= 470 * 128
