@@ -124,6 +124,7 @@ async function announce(q) {
   if (state.phase !== "asking" || state.currentId !== q.id) return; // the candidate already began
   await interviewer.say(text);
   if (state.phase === "asking" && state.currentId === q.id) setPhase("listening");
+  if (state.micBlocked) showTyped(); // no microphone: each question waits for a typed answer
 }
 
 function renderList() {
@@ -147,12 +148,20 @@ function renderList() {
   }));
 }
 
+const SCORE_WAIT_MS = 60000; // hands-free waits this long for the score (and a follow-up) before moving on
+
 const LISTEN_STATUS = {
   asking: "The interviewer is asking. Start speaking whenever you like.",
   listening: "Listening. Answer whenever you are ready.",
   recording: `Listening. A pause of ${config.silenceS} s after you finish ends your answer.`,
   processing: "Thanks. Scoring your answer; the next question follows by itself.",
 };
+
+function listenStatus(phase) {
+  if (!state.handsFree) return "";
+  if (state.micBlocked && phase === "listening") return "Type your answer below; the next question follows.";
+  return LISTEN_STATUS[phase] || "";
+}
 
 function setPhase(phase) {
   state.phase = phase;
@@ -175,7 +184,7 @@ function setPhase(phase) {
       hf.disarm();
     }
     if (!recording) hf.cancelCountdown();
-    hf.status(state.handsFree ? LISTEN_STATUS[phase] || "" : "");
+    hf.status(listenStatus(phase));
   }
 }
 
@@ -414,7 +423,7 @@ function acknowledge() {
   clearTimeout(state.scoreGuard);
   // Scoring that takes too long (or a lost push and poll) does not stall a hands-free interview.
   state.scoreGuard = setTimeout(() => { if (state.phase === "processing") refreshState().then(continueHandsFree); },
-    config.handsFreeWaitMs || 60000);
+    SCORE_WAIT_MS);
 }
 
 function continueHandsFree() {

@@ -178,3 +178,48 @@ def test_a_whole_hands_free_interview_needs_no_click_after_start(server, hf_brow
     finally:
         shot(page, "hf-zz-last")
         context.close()
+
+
+def test_hands_free_with_the_microphone_refused_goes_on_with_typed_answers(server, hf_browser) -> None:  # noqa: ANN001, F811
+    """A refused microphone is a failure path, not a dead end: the questions are still read, typed answers are
+    submitted and the next question follows without a Next click."""
+    base = server["base"]
+    context = hf_browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.add_init_script(TTS_STAND_IN)
+    context.add_init_script("navigator.mediaDevices.getUserMedia = () => "
+                            "Promise.reject(new DOMException('denied', 'NotAllowedError'));")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto("/accounts/signup/")
+        page.fill("input[name=email]", "typed-free@example.com")
+        page.fill("input[name=full_name]", "Tia Typed")
+        page.fill("input[name=password1]", "Tr1cky-Signal-77")
+        page.fill("input[name=password2]", "Tr1cky-Signal-77")
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/accounts/profile/**")
+        page.goto("/interviews/new/")
+        page.check("input[name=topics][value=python]")
+        page.fill("input[name=count]", "2")
+        page.check("input[name=hands_free]")
+        page.click("text=Start the interview")
+        page.wait_for_url(re.compile(r"/interviews/\d+/$"), timeout=120000)
+        page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
+        page.click("#start-answer")
+        page.wait_for_selector("#typed-form:not([hidden])", timeout=10000)
+        assert "denied" in page.inner_text("#room-alert").lower()
+        first = page.evaluate("window.__room.state.currentId")
+        page.wait_for_function("() => window.__tts.spoken.length >= 1")
+        page.fill("#typed-text", "A fixture builds what a test needs and parametrize runs one test over many inputs.")
+        page.click("#typed-form button[type=submit]")
+        # Scored, thanked, and the next question is read without a click on Next.
+        page.wait_for_function(f"() => window.__room.state.currentId !== {first} && "
+                               "['asking', 'listening'].includes(window.__room.state.phase)", timeout=90000)
+        spoken = page.evaluate("window.__tts.spoken")
+        assert len(spoken) >= 3, spoken  # question 1, the thanks, question 2
+        assert page.is_hidden("#next-question")
+        assert not errors, errors
+    finally:
+        shot(page, "hf-typed-last")
+        context.close()
