@@ -6,6 +6,16 @@ class AudioConfig(AppConfig):
     verbose_name = "Audio and transcription"
 
     def ready(self) -> None:
+        from django.conf import settings
+        from django.core.exceptions import ImproperlyConfigured
+
         # Registers this app's task names: pipeline/ chains steps by name, and in embedded mode no worker
         # autodiscovers them.
         from audio import tasks  # noqa: F401
+        from audio.dsp.endpoint import validate_silence_s
+
+        # A bad end-of-answer silence stops startup: found mid-interview it would cut candidates off or never end.
+        try:
+            validate_silence_s(settings.HANDS_FREE_SILENCE_S)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"HANDS_FREE_SILENCE_S: {exc}") from exc

@@ -37,6 +37,7 @@ MAX_ERRORS_PER_SECOND = 50
 # Browsers may send small frames (a worklet quantum is 128 samples = 256 bytes, 125 a second); beyond this
 # many frames a second it is a flood whatever their size.
 MAX_FRAMES_PER_SECOND = 250
+SERVER_END_GRACE_S = 3.0
 
 
 class ProtocolError(Exception):
@@ -51,7 +52,7 @@ class ProtocolError(Exception):
 def _load_session(session_id: int) -> Any:
     from sessions.models import InterviewSession
 
-    return InterviewSession.objects.filter(pk=session_id).only("id", "owner_id", "status").first()
+    return InterviewSession.objects.filter(pk=session_id).only("id", "owner_id", "status", "hands_free").first()
 
 
 @database_sync_to_async
@@ -114,6 +115,10 @@ def writer_group(answer_id: int) -> str:
 class InterviewConsumer(AsyncWebsocketConsumer):
     session_id: int | None = None
     stream: AnswerStream | None = None
+    end_on_silence_s: float | None = None
+    # When the server ended the last answer on silence: the browser keeps streaming until it hears so, and the
+    # frames in flight then are dropped quietly instead of each drawing a `no_answer` error.
+    _server_ended_at: float = -1e9
 
     async def connect(self) -> None:
         # Accept first, then close with an application code: a close before accept reaches browsers as a bare
@@ -130,6 +135,8 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             return
         self.session_id = session_id
         self.user_id = user.pk
+        # Only a hands-free interview's answers are ended by the server; the others wait for `answer.end`.
+        self.end_on_silence_s = settings.HANDS_FREE_SILENCE_S if session.hands_free else None
         self._text_window = (0.0, 0)
         self._error_window = (0.0, 0)
         self._frame_window = (0.0, 0)
@@ -187,7 +194,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         elif kind == "answer.resume":
             await self._answer_resume(message)
         elif kind == "answer.end":
-            await self._answer_end()
+            await self._answer_end(reason="client")
         else:
             raise ProtocolError("unknown_type", f"Unknown message type {kind[:40]!r}.")
 
@@ -227,7 +234,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
     async def _open_stream(self, info: dict[str, Any], *, resume: bool) -> None:
         stream = AnswerStream(answer_id=info["answer_id"], question_id=info["question_id"], attempt=info["attempt"],
                               audio_path=info["audio_path"], started_wall=info["started_wall"], emit=self.send_json,
-                              caption_prefer=caption_engine_preference())
+                              caption_prefer=caption_engine_preference(), end_on_silence_s=self.end_on_silence_s)
         await self._claim(stream, resume=resume)
         self.stream = stream
         await self.channel_layer.group_add(writer_group(stream.answer_id), self.channel_name)
@@ -267,7 +274,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
                               "engine": stream.engine, "received_bytes": stream.received_bytes,
                               "resumed": stream.resumed})
 
-    async def _answer_end(self) -> None:
+    async def _answer_end(self, *, reason: str) -> None:
         stream = self.stream
         if stream is None:
             raise ProtocolError("no_answer", "No answer is being recorded.")
@@ -277,7 +284,7 @@ class InterviewConsumer(AsyncWebsocketConsumer):
         await _complete_answer(stream.answer_id, dict(signal), stream.received_bytes, live_transcript,
                                stream.engine if live_transcript else "")
         flat = {k: v for k, v in signal.items() if k not in ("pauses", "contour")}
-        await self.send_json({"type": "answer.ended", "answer_id": stream.answer_id,
+        await self.send_json({"type": "answer.ended", "answer_id": stream.answer_id, "reason": reason,
                               "received_bytes": stream.received_bytes, "aggregates": flat})
 
     async def _on_audio(self, data: bytes) -> None:
@@ -291,6 +298,8 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             raise ProtocolError("empty_frame", "Empty audio frame.")
         stream = self.stream
         if stream is None:
+            if time.monotonic() - self._server_ended_at < SERVER_END_GRACE_S:
+                return
             raise ProtocolError("no_answer", "Audio arrived outside an answer; send answer.start first.")
         stream.check_rate(len(data))
         await stream.feed(data)
@@ -298,7 +307,10 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             await self._error("answer_too_long",
                               f"Answers are limited to {settings.AUDIO_MAX_ANSWER_SECONDS // 60} minutes; "
                               "this one was ended for you.")
-            await self._answer_end()
+            await self._answer_end(reason="too_long")
+        elif stream.silence_reached:
+            self._server_ended_at = time.monotonic()
+            await self._answer_end(reason="silence")
 
     async def _drop_stream(self) -> None:
         stream, self.stream = self.stream, None

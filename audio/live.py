@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 
-from audio.dsp import StreamingAnalyzer
+from audio.dsp import EndPointer, StreamingAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _analyzer_from_file(path: Path, upto: int) -> StreamingAnalyzer:
 
 class AnswerStream:
     def __init__(self, *, answer_id: int, question_id: int, attempt: int, audio_path: Path, started_wall: float,
-                 emit: Emit, caption_prefer: str) -> None:
+                 emit: Emit, caption_prefer: str, end_on_silence_s: float | None = None) -> None:
         self.answer_id = answer_id
         self.question_id = question_id
         self.attempt = attempt
@@ -76,6 +76,10 @@ class AnswerStream:
         self._partial_words: list[dict[str, Any]] = []
         self.filler_count = 0
         self.ended = False
+        # Hands-free interviews: the server ends the answer after a silence following speech (audio/dsp/endpoint.py).
+        self.endpointer = (EndPointer(silence_s=end_on_silence_s, sample_rate=settings.AUDIO_SAMPLE_RATE)
+                           if end_on_silence_s is not None else None)
+        self.silence_reached = False
 
     @property
     def engine(self) -> str:
@@ -170,6 +174,24 @@ class AnswerStream:
         if now - self._last_metrics >= self._metrics_interval:
             self._last_metrics = now
             await self._emit({"type": "metrics", **self.metrics()})
+        if self.endpointer is not None:
+            await self._check_endpoint()
+
+    async def _check_endpoint(self) -> None:
+        """Announce the countdown, its cancel, or note that the silence ran out (the consumer then ends the answer:
+        ending is its job, with the database and the socket's state)."""
+        assert self.endpointer is not None and self.analyzer is not None
+        event = self.endpointer.update(self.analyzer.vad, self.analyzer.processed_samples)
+        if event is None:
+            return
+        if event.kind == "end":
+            self.silence_reached = True
+        elif event.kind == "ending":
+            await self._emit({"type": "answer.ending", "answer_id": self.answer_id,
+                              "seconds_left": event.seconds_left, "silence_s": event.silence_s,
+                              "end_after_s": self.endpointer.silence_s})
+        else:
+            await self._emit({"type": "answer.ending_cancelled", "answer_id": self.answer_id})
 
     def metrics(self) -> dict[str, Any]:
         assert self.analyzer is not None

@@ -275,6 +275,9 @@ AUDIO_MAX_FRAME_BYTES: int = 32 * 1024
 AUDIO_MAX_REALTIME_FACTOR: float = env.float("AUDIO_MAX_REALTIME_FACTOR", default=4.0)
 AUDIO_MAX_ANSWER_SECONDS: int = env.int("AUDIO_MAX_ANSWER_SECONDS", default=600)
 AUDIO_METRICS_PER_SECOND: float = env.float("AUDIO_METRICS_PER_SECOND", default=5.0)
+# Hands-free interviews: the server ends an answer after this much silence following speech (1.0-2.5 s, checked
+# at startup by the audio app against audio/dsp/endpoint.py's range).
+HANDS_FREE_SILENCE_S: float = env.float("HANDS_FREE_SILENCE_S", default=1.8)
 AUDIO_RETENTION_DAYS: int = env.int("AUDIO_RETENTION_DAYS", default=30)
 WS_MAX_TEXT_BYTES: int = 4096
 

@@ -72,7 +72,8 @@ class InterviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = InterviewSession
         fields = ["id", "mode", "status", "difficulty", "planned_count", "persona", "topics", "assignment",
-                  "question_engine", "created_at", "started_at", "finished_at", "report_status", "figures"]
+                  "question_engine", "hands_free", "created_at", "started_at", "finished_at", "report_status",
+                  "figures"]
 
     def get_report_status(self, obj: InterviewSession) -> str | None:
         report = getattr(obj, "report", None)
@@ -108,6 +109,9 @@ class InterviewCreateSerializer(serializers.Serializer):
     job_description = serializers.IntegerField(required=False, allow_null=True)
     assignment = serializers.IntegerField(required=False, allow_null=True,
                                           help_text="id of an assignment of one of your cohorts")
+    hands_free = serializers.BooleanField(
+        default=False, help_text="the interviewer reads each question and the server ends each answer after a "
+                                 "silence following speech (`answer.ended` with reason `silence`, docs/protocol.md)")
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -170,6 +174,7 @@ class InterviewListCreateApi(generics.ListCreateAPIView):
             mode=data["mode"], topic_slugs=tuple(data["topics"]), difficulty=data["difficulty"], count=data["count"],
             persona=data.get("persona") or Persona.preferred_by(request.user), resume_id=data.get("resume"),
             job_description_id=data.get("job_description"), assignment_id=data.get("assignment"),
+            hands_free=data["hands_free"],
         )
         try:
             session = services.interview_start(user=request.user, spec=spec)

@@ -21,6 +21,9 @@ class NewInterviewForm(forms.Form):
     persona = forms.ChoiceField(choices=Persona.choices, label="Interviewer")
     resume = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Resume")
     job_description = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Target job")
+    hands_free = forms.BooleanField(required=False, label="Hands-free",
+                                    help_text="The interviewer reads each question and listens; a pause after you "
+                                              "finish ends the answer and the next question follows, no clicks.")
 
     def __init__(self, *args: object, user: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -69,6 +69,9 @@ class InterviewSession(models.Model):
     assignment = models.ForeignKey(Assignment, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="sessions")
     question_engine = models.CharField(max_length=20, default="bank", help_text="bank | gemini")
+    hands_free = models.BooleanField(
+        default=False, help_text="the interviewer reads each question, the server ends answers on silence and the "
+                                 "next question follows without clicks")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -58,6 +58,7 @@ class InterviewSpec:
     # Bank ids to ask, in order, instead of choosing (the job-fit page's one-click interview), with their reasons.
     bank_question_ids: tuple[str, ...] = ()
     bank_question_reasons: dict[str, str] = field(default_factory=dict)
+    hands_free: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -117,6 +118,7 @@ def interview_start(*, user: User, spec: InterviewSpec) -> InterviewSession:
     session = InterviewSession.objects.create(
         owner=user, mode=spec.mode, difficulty=spec.difficulty, planned_count=spec.count, persona=spec.persona,
         resume=resume, job_description=job, assignment=assignment, started_at=timezone.now(),
+        hands_free=spec.hands_free,
     )
     session.topics.set(topics)
     if spec.bank_question_ids:

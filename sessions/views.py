@@ -5,6 +5,7 @@ Interfaces only: parse, authorize (ownership through the selectors), call one se
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -57,7 +58,7 @@ def interview_new(request: HttpRequest) -> HttpResponse:
         spec = services.InterviewSpec(
             mode=data["mode"], topic_slugs=tuple(t.slug for t in data["topics"]), difficulty=data["difficulty"],
             count=data["count"], persona=data["persona"], resume_id=data.get("resume"),
-            job_description_id=data.get("job_description"),
+            job_description_id=data.get("job_description"), hands_free=data["hands_free"],
             assignment_id=int(assignment_id) if assignment_id and assignment_id.isdigit() else None,
         )
         try:
@@ -107,6 +108,8 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
         "sessionId": session.pk,
         "wsPath": f"/ws/interview/{session.pk}/",
         "persona": session.persona,
+        "handsFree": session.hands_free,
+        "silenceS": settings.HANDS_FREE_SILENCE_S,
         "speak": request.user.speak_questions,
         "avatar": request.user.show_avatar,
         "captionEngine": selectors.caption_engine_preference(),

@@ -2,6 +2,7 @@
 Praat-style jitter and shimmer, running statistics, and the streaming analyzer that combines them."""
 
 from audio.dsp.analyzer import StreamingAnalyzer
+from audio.dsp.endpoint import EndPointer, EndpointEvent
 from audio.dsp.marks import glottal_marks
 from audio.dsp.pcm import Pcm16Decoder, dbfs, power_to_dbfs, rms
 from audio.dsp.perturbation import PerturbationAccumulator
@@ -10,6 +11,8 @@ from audio.dsp.vad import EnergyVad
 from audio.dsp.yin import YinConfig, yin
 
 __all__ = [
+    "EndPointer",
+    "EndpointEvent",
     "EnergyVad",
     "Pcm16Decoder",
     "PerturbationAccumulator",

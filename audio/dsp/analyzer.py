@@ -233,6 +233,11 @@ class StreamingAnalyzer:
     def _processed_position(self) -> int:
         return min(self._block_start, self._received)
 
+    @property
+    def processed_samples(self) -> int:
+        """How far the live analysis (and so the VAD's decisions) has reached, in samples: end-pointing reads it."""
+        return self._processed_position()
+
     def snapshot(self) -> dict[str, Any]:
         """Live values (plain JSON types): as of the last analysed block, `t` = audio received so far."""
         if self._finished is not None:

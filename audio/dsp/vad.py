@@ -54,6 +54,9 @@ class EnergyVad:
     first_start: int | None = None  # first confirmed speech sample
     last_end: int | None = None  # end of the last confirmed run (None while one is open)
     in_speech: bool = False  # a confirmed run is open
+    # End of the last block louder than the offset threshold, speech or not: hands-free end-pointing counts silence
+    # from here, so a soft word onset that has not yet reached the onset threshold already stops the countdown.
+    last_sound: int | None = None
     pause_total: int = 0
     pause_count: int = 0
     longest_pause: int = 0
@@ -61,6 +64,7 @@ class EnergyVad:
     over_1s_count: int = 0
     pauses: list[tuple[int, int]] = field(default_factory=list)
     max_pauses_kept: int = 2000  # bound on the stored list; counts and totals stay exact beyond it
+    _steady_position: int = 0
 
     def push(self, energy_db: float, position: int) -> bool:
         """One block starting at sample `position`; returns whether it is (confirmed or provisional) speech."""
@@ -74,6 +78,7 @@ class EnergyVad:
         done = 0
         if self._minima:
             steady = min(len(levels), FLOOR_SUBWINDOW_BLOCKS - self._sub_count - 1)
+            self._steady_position = position
             if steady > 0 and self._steady(levels[:steady]):
                 out = [self.active] * steady
                 done = steady
@@ -92,6 +97,8 @@ class EnergyVad:
             if self._sub_count == FLOOR_SUBWINDOW_BLOCKS or not self._minima:
                 self._update_floor()
                 onset, offset = self._thresholds()
+            if level >= offset:
+                self.last_sound = position + block
             if not self.active:
                 if level > onset:
                     self.active = True
@@ -115,6 +122,10 @@ class EnergyVad:
         if not ((self.active and self.in_speech and min(levels) >= offset)
                 or (not self.active and max(levels) <= onset)):
             return False
+        if self.active or max(levels) >= offset:
+            # The end of the last block at or above the offset threshold (the rule of `_steps`).
+            last = max(i for i, v in enumerate(levels) if v >= offset)
+            self.last_sound = self._steady_position + (last + 1) * self.block
         self._sub_values.extend(v for v in levels if v > DIGITAL_SILENCE_DBFS)
         self._sub_count += len(levels)
         return True

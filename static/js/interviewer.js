@@ -1,5 +1,6 @@
 // The interviewer: reads questions aloud with the browser's speech synthesis, in the persona's voice and tone,
-// and animates the avatar while speaking. It never speaks while the candidate is answering.
+// and animates the avatar while speaking. It never speaks while the candidate is answering: in hands-free mode the
+// candidate starting to speak stops the voice (barge-in, room.js).
 
 const PERSONAS = {
   friendly: {
@@ -43,6 +44,9 @@ export class Interviewer {
     this.count += 1;
     return `${thanks}${lead} ${question}`;
   }
+
+  // A brief acknowledgement after an answer (hands-free mode says it while the answer is scored).
+  thanks() { return this.pick(this.persona.next); }
 
   // Resolves when done speaking (or at once when muted or unavailable); never rejects.
   say(text) {

@@ -1,5 +1,6 @@
 // The interview room: question, microphone, live meters and captions, answers spoken or typed.
 import { Capture, MicrophoneError, microphoneSupported } from "./audio-capture.js";
+import { HandsFree } from "./handsfree.js";
 import { Interviewer } from "./interviewer.js";
 import { Meters } from "./meters.js";
 import { InterviewSocket } from "./socket.js";
@@ -35,6 +36,9 @@ const ui = {
   avatar: $("#avatar"),
   list: $("#question-list"),
   live: $("#live-panel"),
+  countdown: $("#end-countdown"),
+  listen: $("#listen-status"),
+  finish: $("form[data-finish]"),
 };
 
 const state = {
@@ -48,12 +52,17 @@ const state = {
   capture: null,
   micBlocked: false,
   afterAnswer: false,
+  handsFree: false,   // hands-free running: after Start, questions, answers and moves need no clicks
+  bargeIns: 0,
+  acknowledged: null, // the spoken "thank you" after an answer, awaited before the next question
+  scoreGuard: null,
 };
 
 const socket = new InterviewSocket(config.wsPath);
 const meters = new Meters(ui.live);
 const interviewer = new Interviewer({ persona: config.persona, speak: config.speak, avatarEl: ui.avatar });
 const sessionStarted = performance.now();
+const hf = config.handsFree ? new HandsFree({ countdownEl: ui.countdown, statusEl: ui.listen, onOnset: beginSpokenAnswer }) : null;
 
 function csrfToken() {
   const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -84,6 +93,7 @@ function renderQuestion({ speak = true } = {}) {
     ui.topic.textContent = "";
     ui.hintBox.hidden = true;
     setPhase("done");
+    if (state.handsFree) finishHandsFree();
     return;
   }
   const index = state.questions.indexOf(q) + 1;
@@ -100,11 +110,21 @@ function renderQuestion({ speak = true } = {}) {
   }
   ui.typedForm.action = url("typed", q.id);
   setPhase("idle");
-  if (speak) {
-    interviewer.say(interviewer.prompt(q.text, { followUp: q.source === "follow_up", afterAnswer: state.afterAnswer }));
-  }
+  if (speak) announce(q);
   state.afterAnswer = false;
   ui.text.focus();
+}
+
+// Read the question; in hands-free mode then listen. Speaking meanwhile interrupts the voice (beginSpokenAnswer).
+async function announce(q) {
+  const text = interviewer.prompt(q.text, { followUp: q.source === "follow_up", afterAnswer: state.afterAnswer });
+  if (!state.handsFree) { interviewer.say(text); return; }
+  setPhase("asking");
+  await state.acknowledged;
+  if (state.phase !== "asking" || state.currentId !== q.id) return; // the candidate already began
+  await interviewer.say(text);
+  if (state.phase === "asking" && state.currentId === q.id) setPhase("listening");
+  if (state.micBlocked) showTyped(); // no microphone: each question waits for a typed answer
 }
 
 function renderList() {
@@ -128,18 +148,44 @@ function renderList() {
   }));
 }
 
+const SCORE_WAIT_MS = 60000; // hands-free waits this long for the score (and a follow-up) before moving on
+
+const LISTEN_STATUS = {
+  asking: "The interviewer is asking. Start speaking whenever you like.",
+  listening: "Listening. Answer whenever you are ready.",
+  recording: `Listening. A pause of ${config.silenceS} s after you finish ends your answer.`,
+  processing: "Thanks. Scoring your answer; the next question follows by itself.",
+};
+
+function listenStatus(phase) {
+  if (!state.handsFree) return "";
+  if (state.micBlocked && phase === "listening") return "Type your answer below; the next question follows.";
+  return LISTEN_STATUS[phase] || "";
+}
+
 function setPhase(phase) {
   state.phase = phase;
   const recording = phase === "recording";
-  ui.start.hidden = recording || phase === "processing" || phase === "done";
-  ui.start.disabled = phase === "starting" || state.micBlocked;
+  const waiting = phase === "idle" || phase === "asking" || phase === "listening";
+  ui.start.hidden = recording || phase === "processing" || phase === "done" || state.handsFree;
+  ui.start.disabled = phase === "starting" || (state.micBlocked && !hf);
   ui.stop.hidden = !recording;
-  ui.skip.hidden = phase !== "idle";
-  ui.typeToggle.hidden = phase !== "idle";
-  ui.next.hidden = !(phase === "scored" || (phase === "processing" && state.lastAnsweredId));
-  ui.again.hidden = phase !== "scored";
+  ui.skip.hidden = !waiting;
+  ui.typeToggle.hidden = !waiting;
+  ui.next.hidden = state.handsFree || !(phase === "scored" || (phase === "processing" && state.lastAnsweredId));
+  ui.again.hidden = state.handsFree || phase !== "scored";
   document.body.classList.toggle("recording", recording);
   if (!recording) ui.timer.textContent = "0:00";
+  if (hf) {
+    // Only an open question with the typing box closed is listened for: a typed answer is never interrupted.
+    if (state.handsFree && (phase === "asking" || phase === "listening") && ui.typedForm.hidden && !state.micBlocked) {
+      hf.arm();
+    } else {
+      hf.disarm();
+    }
+    if (!recording) hf.cancelCountdown();
+    hf.status(listenStatus(phase));
+  }
 }
 
 function fmt(seconds) {
@@ -154,7 +200,9 @@ setInterval(() => {
 
 async function ensureCapture() {
   if (state.capture) return state.capture;
-  const capture = new Capture({ workletUrl: ui.start.dataset.worklet, onFrame: (frame) => socket.sendAudio(frame) });
+  // Hands-free keeps the microphone open between answers: frames outside an answer go to the onset detector.
+  const onFrame = (frame) => { if (hf && state.phase !== "recording") hf.hear(frame); else socket.sendAudio(frame); };
+  const capture = new Capture({ workletUrl: ui.start.dataset.worklet, onFrame });
   await capture.open();
   state.capture = capture;
   return capture;
@@ -198,21 +246,30 @@ function nextOpenId(exceptId) {
 
 async function stopAnswer() {
   if (state.phase !== "recording") return;
-  await state.capture.pause();
+  if (!state.handsFree) await state.capture.pause();
   socket.end();
+  answerClosed();
+}
+
+// The answer is over (the Stop button, or the server heard the silence that ends it).
+function answerClosed() {
   state.lastAnsweredId = state.currentId;
   const answered = current();
   if (answered) answered.status = "answered";
   state.nextId = nextOpenId(state.currentId);
   setPhase("processing");
   showResult("Scoring your answer…", null);
+  if (state.handsFree) acknowledge();
 }
 
 socket.addEventListener("answer.started", (e) => { state.answerId = e.detail.answer_id; });
 socket.addEventListener("answer.ended", (e) => {
   state.answerId = e.detail.answer_id;
+  if (e.detail.reason !== "client" && state.phase === "recording") answerClosed();
   pollAnswer(e.detail.answer_id);
 });
+socket.addEventListener("answer.ending", (e) => { if (hf && state.phase === "recording") hf.countdown(e.detail.seconds_left); });
+socket.addEventListener("answer.ending_cancelled", () => { if (hf) hf.cancelCountdown(); });
 socket.addEventListener("metrics", (e) => { if (state.phase === "recording") meters.update(e.detail); });
 socket.addEventListener("transcript.partial", (e) => { ui.partial.textContent = e.detail.text; setEngine(e.detail.engine); });
 socket.addEventListener("transcript.final", (e) => {
@@ -317,7 +374,69 @@ async function onScored(detail) {
   }
   await refreshState();
   setPhase("scored");
+  if (state.handsFree) { continueHandsFree(); return; }
   ui.next.focus();
+}
+
+// --- hands-free: Start once, then the interviewer asks, listens, acknowledges and moves on by itself ------------
+
+async function startHandsFree() {
+  state.handsFree = true;
+  ui.start.hidden = true;
+  try {
+    const capture = await ensureCapture();
+    await capture.start();
+  } catch (error) {
+    state.micBlocked = true; // the questions are still read and typed answers move the interview on
+    showTyped();
+    say(error.message || "The microphone could not start; type your answers.", "warning");
+  }
+  renderQuestion();
+}
+
+async function beginSpokenAnswer() {
+  const q = current();
+  if (!q || !(state.phase === "asking" || state.phase === "listening")) return;
+  if (state.phase === "asking" && interviewer.enabled && window.speechSynthesis.speaking) state.bargeIns += 1;
+  interviewer.stop(); // barge-in: the candidate's voice stops the interviewer's
+  hf.holding = true;
+  setPhase("starting");
+  try {
+    await socket.startAnswer(q.id);
+    meters.reset();
+    ui.captions.textContent = "";
+    ui.partial.textContent = "";
+    ui.result.hidden = true;
+    for (const frame of hf.takePreroll()) socket.sendAudio(frame); // the onset and the second before it
+    state.answerStarted = performance.now();
+    setPhase("recording");
+  } catch (error) {
+    say(error.message || "Could not start the answer.", "error");
+    setPhase("listening");
+  } finally {
+    hf.holding = false;
+  }
+}
+
+function acknowledge() {
+  state.acknowledged = interviewer.say(interviewer.thanks());
+  clearTimeout(state.scoreGuard);
+  // Scoring that takes too long (or a lost push and poll) does not stall a hands-free interview.
+  state.scoreGuard = setTimeout(() => { if (state.phase === "processing") refreshState().then(continueHandsFree); },
+    SCORE_WAIT_MS);
+}
+
+function continueHandsFree() {
+  clearTimeout(state.scoreGuard);
+  if (!state.handsFree || state.phase === "asking" || state.phase === "listening" || state.phase === "recording") return;
+  nextQuestion();
+}
+
+async function finishHandsFree() {
+  state.handsFree = false;
+  await state.acknowledged;
+  await interviewer.say("That was my last question. Thank you, your report is on its way.");
+  if (ui.finish) ui.finish.submit();
 }
 
 async function refreshState() {
@@ -340,7 +459,7 @@ async function post(path, body) {
 
 function nextQuestion() {
   state.currentId = state.nextId ?? nextOpenId(state.lastAnsweredId);
-  state.afterAnswer = true;
+  state.afterAnswer = !state.handsFree; // hands-free already thanked the candidate when the answer ended
   ui.result.hidden = true;
   renderQuestion();
 }
@@ -357,6 +476,7 @@ async function skipQuestion() {
 
 function showTyped() {
   ui.typedForm.hidden = false;
+  if (hf) hf.disarm();
   ui.typedForm.querySelector("textarea").focus();
 }
 
@@ -375,10 +495,14 @@ ui.typedForm.addEventListener("submit", async (event) => {
   ui.typedForm.hidden = true;
   setPhase("processing");
   showResult("Scoring your answer…", null);
+  if (state.handsFree) acknowledge();
   pollAnswer(detail.answer_id);
 });
 
-ui.start.addEventListener("click", () => { if (!ui.start.onclick) startAnswer(); });
+ui.start.addEventListener("click", () => {
+  if (ui.start.onclick) return;
+  if (hf && !state.handsFree) startHandsFree(); else startAnswer();
+});
 ui.stop.addEventListener("click", stopAnswer);
 ui.next.addEventListener("click", nextQuestion);
 ui.again.addEventListener("click", () => { state.currentId = state.lastAnsweredId; renderQuestion({ speak: false }); });
@@ -395,7 +519,7 @@ document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, textarea, select, button, a, summary")) return;
   if (event.code === "Space") {
     event.preventDefault();
-    if (state.phase === "recording") stopAnswer(); else if (state.phase === "idle") startAnswer();
+    if (state.phase === "recording") stopAnswer(); else if (state.phase === "idle" && !state.handsFree) startAnswer();
   } else if (event.code === "Escape" && state.phase === "recording") {
     stopAnswer();
   }
@@ -412,5 +536,6 @@ if (!microphoneSupported()) {
 }
 setStatus("Connecting…", "warn");
 socket.connect();
-renderQuestion();
+if (hf) ui.start.textContent = "● Start the interview (hands-free)";
+renderQuestion({ speak: !hf }); // hands-free speaks from Start on (a click lets the page use audio)
 window.__room = { state, socket }; // for the browser test and debugging
