@@ -141,16 +141,22 @@ def _token(text: str) -> str:
     return re.sub(r"[^\w']", "", text.lower().replace("’", "'"))
 
 
+_HESITATION_CLASS = {"um": "hesitation", "uh": "hesitation", "er": "hesitation", "ah": "hesitation"}
+
+
 def score_fillers(reference: str, labels: list[tuple[str, int]], heard: list[str],
                   found: list[tuple[str, int]]) -> FillerScore:
     """Match fillers found in a transcript (`heard` words; (filler, index of its first word)) to the labelled ones
-    ((filler, index of its first word in `reference.split()`)).
+    ((filler, index of its first word in `reference.split()`)); um, uh, er and ah are one class.
 
     The transcript is aligned to the reference word by word, so a "so" found where the speaker said a content "so"
     is a false positive even when the sentence also holds a filler "so" elsewhere. A found filler on a word the
     alignment could not place (an inserted hesitation) matches a labelled one of the same text between the
     neighbouring placed words.
     """
+    # One class for hesitations: whisper spells the same sound "uh", "er" or "um" by voice, and each is one filler.
+    labels = [(_HESITATION_CLASS.get(t, t), j) for t, j in labels]
+    found = [(_HESITATION_CLASS.get(t, t), i) for t, i in found]
     ref = [_token(w) for w in reference.split()]
     hyp = [_token(w) for w in heard]
     to_ref: dict[int, int] = {}

@@ -126,3 +126,12 @@ def test_a_filler_found_at_the_wrong_place_is_a_false_positive():
     heard = ["Um,", "so", "we", "cached,", "so", "that", "reads", "were", "fast."]
     assert score_fillers("Um, so we cached it, so that reads were fast.", [("um", 0), ("so", 1)], heard,
                          [("um", 0), ("so", 1), ("so", 4)]) == FillerScore(tp=2, fp=1, fn=0)
+
+
+def test_right_as_an_aside_and_an_adverb_after_a_hesitation_are_fillers():
+    found = detect_fillers(words_of("The job finished, right, but I was, um, basically the only one on call."))
+    assert [(f["text"], f["index"]) for f in found if f["kind"] == "filler"] == [("right", 3), ("um", 7),
+                                                                                ("basically", 8)]
+    # Content uses stay content: a direction, a join, an adverb without a hesitation before it.
+    for text in ("Turn right, then left.", "A right join, not a left one.", "It basically works."):
+        assert [f for f in detect_fillers(words_of(text)) if f["kind"] == "filler"] == [], text
