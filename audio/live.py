@@ -219,7 +219,10 @@ class AnswerStream:
             # The last metrics during the answer cover only the words captioned by then, which on a busy machine
             # lag the audio by seconds: once every caption is in, the meter gets the figures over the whole answer
             # (`final`), the same measure on the same audio time, so it ends where the stored answer does.
-            await self._emit({"type": "metrics", **self.metrics(), "final": True})
+            try:
+                await self._emit({"type": "metrics", **self.metrics(), "final": True})
+            except Exception:  # noqa: BLE001 - a display update never stops the answer from being stored
+                log.warning("closing metrics event failed", exc_info=True)
         return aggregates, live_transcript
 
     def _close_file(self) -> None:

@@ -271,14 +271,14 @@ def main() -> None:
     parser.add_argument("--filler-parts", default="tuning,heldout",
                         help="which parts of tests/data/fillers (tune on `tuning`; report `heldout`)")
     args = parser.parse_args()
-    if not SPEECH.is_dir():
-        sys.exit(f"no speech at {SPEECH}")
     started = time.perf_counter()
     whisper_local.model.get()
     print(f"model load {time.perf_counter() - started:.2f} s; cpu threads {django.conf.settings.WHISPER_CPU_THREADS}")
     if args.fillers_only:
         filler_sets_table(args.filler_parts.split(","))
         return
+    if not SPEECH.is_dir():
+        sys.exit(f"no speech at {SPEECH}")
     if not args.only_live:
         sets = load_sets()
         wer_table(sets)
