@@ -238,6 +238,13 @@ class AnswerStream:
                 live_transcript = transcript.to_dict()
             self._ended_engine = self.captioner.engine
             self.captioner = None
+            # The last metrics during the answer cover only the words captioned by then, which on a busy machine
+            # lag the audio by seconds: once every caption is in, the meter gets the figures over the whole answer
+            # (`final`), the same measure on the same audio time, so it ends where the stored answer does.
+            try:
+                await self._emit({"type": "metrics", **self.metrics(), "final": True})
+            except Exception:  # noqa: BLE001 - a display update never stops the answer from being stored
+                log.warning("closing metrics event failed", exc_info=True)
         return aggregates, live_transcript
 
     def _close_file(self) -> None:

@@ -1,6 +1,7 @@
 """Transcription figures on this machine: WER, real-time factor, filler recall, caption latency, live streams.
 
     .venv/bin/python bench/transcription_bench.py [--repeat 3] [--max-streams 3] [--skip-live]
+    .venv/bin/python bench/transcription_bench.py --fillers-only --filler-parts heldout
 
 - WER (case, punctuation and numbers normalised) of plain whisper (baseline), the prompted decode and the final
   transcript (transcribe_final), in the same run, on the clips tuned on (../shared/speech and the `tune` speakers
@@ -10,6 +11,8 @@
 - `--model-path DIR`: the same for another CTranslate2 whisper model (e.g. base from a PyPI package).
 - Fillers on espeak-ng speech (needs espeak-ng + sox): hesitation recall of plain, prompted and final decodes, and
   filler precision/recall of the final transcript on the labelled sentences of tests/audio/filler_sentences.py.
+- Fillers on the labelled sets of tests/data/fillers (`--fillers-only`, `--filler-parts tuning|heldout`): precision
+  and recall matched by position, on the text and spoken by espeak-ng in three voices (final transcript).
 - Caption latency of the local live captioner fed jfk.wav in real time: wall time from the moment a word's
   audio end was fed to the first caption event (partial or final) holding it; p50 and p90.
 - Simultaneous live local-caption streams: N streams in real time at once; kept up while p50 latency <= 1.5 s.
@@ -158,8 +161,51 @@ def filler_recall() -> None:
         found_c = Counter(f["text"] for f in detect_fillers(words) if f["kind"] == "filler")
         hit = sum((Counter(fillers) & found_c).values())
         tp, fp, fn = tp + hit, fp + sum(found_c.values()) - hit, fn + len(fillers) - hit
-    print(f"  all fillers on {len(LABELLED)} labelled sentences (tests/audio/filler_sentences.py), final transcript: "
-          f"precision {tp / max(1, tp + fp):.2f} recall {tp / max(1, tp + fn):.2f} ({tp} of {tp + fn})")
+    print(f"  all fillers on {len(LABELLED)} labelled sentences (tests/audio/filler_sentences.py, the rule author's; "
+          f"matched by count per sentence), final transcript: precision {tp / max(1, tp + fp):.2f} "
+          f"recall {tp / max(1, tp + fn):.2f} ({tp} of {tp + fn})")
+
+
+# espeak-ng voices and rates for the labelled filler sets: an American male at a middle pace, a British female
+# faster, a deeper American voice slower.
+FILLER_VOICES = [("en-us", 150), ("en-gb+f3", 175), ("en-us+m7", 125)]
+FILLER_SETS = ROOT / "tests" / "data" / "fillers"
+
+
+def filler_sets_table(parts: list[str]) -> None:
+    """Filler precision/recall of the final transcript on the labelled sets (tests/data/fillers), matched by
+    position: on the text (with and without punctuation) and spoken by espeak-ng in three voices."""
+    from shutil import which
+
+    from audio.transcription.evaluation import FillerScore, read_filler_set, score_filler_set
+    from tests.audio.test_fillers import unpunctuated, words_of
+    from tests.fakes.speech import synthesize
+
+    print("\n## Fillers on the labelled sets (tests/data/fillers; matched by position; final transcript)")
+    for part in parts:
+        rows = read_filler_set(FILLER_SETS / f"{part}.jsonl")
+        n = sum(len(r["fillers"]) for r in rows)
+        text = score_filler_set(rows, lambda _k, row: words_of(row["text"]))
+        plain = score_filler_set(rows, lambda _k, row: words_of(unpunctuated(row["text"])))
+        print(f"  {part} ({len(rows)} sentences, {n} fillers)")
+        print(f"    text, punctuated   : precision {text.precision:.3f} recall {text.recall:.3f}  {text}")
+        print(f"    text, unpunctuated : precision {plain.precision:.3f} recall {plain.recall:.3f}  {plain}")
+        if not (which("espeak-ng") and which("sox")):
+            print("    audio skipped: espeak-ng and sox are needed")
+            continue
+        total = FillerScore()
+        with tempfile.TemporaryDirectory() as folder:
+            for voice, rate in FILLER_VOICES:
+                def spoken(k: int, row: dict, voice: str = voice, rate: int = rate) -> list:
+                    wav = synthesize(row["text"], Path(folder) / f"{voice}-{k}.wav", which, words_per_minute=rate,
+                                     voice=voice)
+                    return whisper_local.transcribe_final(whisper_local.read_audio(wav)).words
+
+                score = score_filler_set(rows, spoken)
+                total = total + score
+                print(f"    audio {voice:9s} -s {rate}: precision {score.precision:.3f} recall {score.recall:.3f}  "
+                      f"{score}")
+        print(f"    audio, all voices  : precision {total.precision:.3f} recall {total.recall:.3f}  {total}")
 
 
 async def caption_run(pcm: bytes, *, speed: float = 1.0) -> tuple[list[float], LiveCaptioner]:
@@ -221,17 +267,24 @@ def main() -> None:
     parser.add_argument("--skip-live", action="store_true")
     parser.add_argument("--only-live", action="store_true")
     parser.add_argument("--model-path", help="also measure this CTranslate2 whisper model folder (e.g. base)")
+    parser.add_argument("--fillers-only", action="store_true", help="only the labelled filler sets")
+    parser.add_argument("--filler-parts", default="tuning,heldout",
+                        help="which parts of tests/data/fillers (tune on `tuning`; report `heldout`)")
     args = parser.parse_args()
-    if not SPEECH.is_dir():
-        sys.exit(f"no speech at {SPEECH}")
     started = time.perf_counter()
     whisper_local.model.get()
     print(f"model load {time.perf_counter() - started:.2f} s; cpu threads {django.conf.settings.WHISPER_CPU_THREADS}")
+    if args.fillers_only:
+        filler_sets_table(args.filler_parts.split(","))
+        return
+    if not SPEECH.is_dir():
+        sys.exit(f"no speech at {SPEECH}")
     if not args.only_live:
         sets = load_sets()
         wer_table(sets)
         rtf_table(sets["held-out speakers"], args.repeat)
         filler_recall()
+        filler_sets_table(args.filler_parts.split(","))
         if args.model_path:
             model_table(args.model_path, sets, args.repeat)
     if not args.skip_live:

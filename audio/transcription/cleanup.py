@@ -56,13 +56,18 @@ def merge_hesitations(words: Sequence[Word], prompted: Sequence[Word]) -> list[W
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
             to_plain[block.b + k] = block.a + k
+    # Only hesitations the prompted decode adds between two words the decodes agree on. Where the two decodes
+    # heard different words, a prompted "uh" is mostly a word's unstressed vowel written as a hesitation (the
+    # article in "but a right join" as "but, er, right join"; "alerts" as "uh, some"), not a hesitation.
+    inserted = {j for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag == "insert"
+                and all(is_hesitation(prompted[k].text) for k in range(j1, j2)) for j in range(j1, j2)}
     inserts: list[tuple[int, Word]] = []
     last = -1  # plain index of the last prompted word matched so far
     for j, h in enumerate(prompted):
         if j in to_plain:
             last = to_plain[j]
             continue
-        if not is_hesitation(h.text):
+        if not is_hesitation(h.text) or j not in inserted:
             continue
         before = plain[last] if last >= 0 else None
         after = plain[last + 1] if last + 1 < len(plain) else None

@@ -1,16 +1,23 @@
 """Word error rate with the normalisation transcribers need to be compared fairly (case, punctuation, numbers).
 
 Used by the tests and bench/transcription_bench.py; "forty percent" and "40%" must count as the same words.
-Also reads the speech folders' manifests and makes varied copies of a clip (speed, noise, level, reverberation).
+Also reads the speech folders' manifests and makes varied copies of a clip (speed, noise, level, reverberation),
+and scores found fillers against labelled ones by position (tests/data/fillers).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
+
+from audio.transcription.base import Word
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -108,3 +115,87 @@ def variants(samples: np.ndarray, *, seed: int = 0) -> dict[str, np.ndarray]:
         "reverb 0.4 s": wet,
     }
     return {name: np.clip(v, -1.0, 1.0).astype(np.float32) for name, v in out.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class FillerScore:
+    """Filler matches over labelled sentences: a found filler counts only where the label puts that filler."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: FillerScore) -> FillerScore:
+        return FillerScore(tp=self.tp + other.tp, fp=self.fp + other.fp, fn=self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+def _token(text: str) -> str:
+    return re.sub(r"[^\w']", "", text.lower().replace("’", "'"))
+
+
+_HESITATION_CLASS = {"um": "hesitation", "uh": "hesitation", "er": "hesitation", "ah": "hesitation"}
+
+
+def score_fillers(reference: str, labels: list[tuple[str, int]], heard: list[str],
+                  found: list[tuple[str, int]]) -> FillerScore:
+    """Match fillers found in a transcript (`heard` words; (filler, index of its first word)) to the labelled ones
+    ((filler, index of its first word in `reference.split()`)); um, uh, er and ah are one class.
+
+    The transcript is aligned to the reference word by word, so a "so" found where the speaker said a content "so"
+    is a false positive even when the sentence also holds a filler "so" elsewhere. A found filler on a word the
+    alignment could not place (an inserted hesitation) matches a labelled one of the same text between the
+    neighbouring placed words.
+    """
+    # One class for hesitations: whisper spells the same sound "uh", "er" or "um" by voice, and each is one filler.
+    labels = [(_HESITATION_CLASS.get(t, t), j) for t, j in labels]
+    found = [(_HESITATION_CLASS.get(t, t), i) for t, i in found]
+    ref = [_token(w) for w in reference.split()]
+    hyp = [_token(w) for w in heard]
+    to_ref: dict[int, int] = {}
+    for block in SequenceMatcher(a=hyp, b=ref, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            to_ref[block.a + k] = block.b + k
+    open_labels = list(labels)
+    tp = fp = 0
+    for text, i in found:
+        if i in to_ref:
+            candidates = [(text, to_ref[i])]
+        else:
+            low = max((to_ref[k] for k in to_ref if k < i), default=-1)
+            high = min((to_ref[k] for k in to_ref if k > i), default=len(ref))
+            candidates = [(t, j) for t, j in open_labels if t == text and low < j < high]
+        hit = next((c for c in candidates if c in open_labels), None)
+        if hit is None:
+            fp += 1
+        else:
+            open_labels.remove(hit)
+            tp += 1
+    return FillerScore(tp=tp, fp=fp, fn=len(open_labels))
+
+
+def read_filler_set(path: Path) -> list[dict]:
+    """A labelled filler file (tests/data/fillers/*.jsonl): `text`, `fillers` [{word, index}], `style`."""
+    with path.open() as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def score_filler_set(rows: list[dict], words_of: Callable[[int, dict], list[Word]]) -> FillerScore:
+    """Fillers found by `detect_fillers` in `words_of(k, row)` (a transcript of labelled row k: the text itself,
+    or what a transcriber made of it spoken), scored against the row's labels by position."""
+    from audio.transcription.speech_metrics import detect_fillers
+
+    total = FillerScore()
+    for k, row in enumerate(rows):
+        words = words_of(k, row)
+        found = [(f["text"], f["index"]) for f in detect_fillers(words) if f["kind"] == "filler"]
+        labels = [(f["word"], f["index"]) for f in row["fillers"]]
+        total = total + score_fillers(row["text"], labels, [w.text for w in words], found)
+    return total

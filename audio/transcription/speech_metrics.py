@@ -124,6 +124,8 @@ def _right_is_filler(tokens: list[_Token], i: int, *, opens: bool) -> bool:
     token = tokens[i]
     if token.raw.endswith("?"):
         return True  # the tag question "..., right?"
+    if _punct_isolated(tokens, i, i) and i > 0 and not token.sentence_end:
+        return True  # an aside: "the job finished, right, but the table was empty"
     # "Right, so..." / "Right." / "right so the queue ..." (unpunctuated)
     return opens and (token.comma_after or token.sentence_end or _norm_at(tokens, i + 1) in _RIGHT_FILLER_BEFORE)
 
@@ -155,7 +157,8 @@ def _set_off(tokens: list[_Token], i: int) -> bool:
 
 
 def _adverb_is_filler(tokens: list[_Token], i: int, *, opens: bool) -> bool:
-    return opens or _set_off(tokens, i) or tokens[i].comma_after
+    # Right after a hesitation it carries the same stalling ("I was, um, basically the only one").
+    return opens or _set_off(tokens, i) or tokens[i].comma_after or _norm_at(tokens, i - 1) in _HESITATIONS
 
 
 def _well_is_filler(tokens: list[_Token], i: int, *, opens: bool) -> bool:

@@ -45,7 +45,7 @@ export class Meters {
       this.pause.classList.toggle("active", Boolean(m.in_pause));
     }
     if (this.fillers) this.fillers.textContent = String(m.filler_count ?? 0);
-    this.setNudge(this.chooseNudge(m));
+    if (!m.final) this.setNudge(this.chooseNudge(m)); // no hint once the answer is over
   }
 
   chooseNudge(m) {

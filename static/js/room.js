@@ -270,7 +270,11 @@ socket.addEventListener("answer.ended", (e) => {
 });
 socket.addEventListener("answer.ending", (e) => { if (hf && state.phase === "recording") hf.countdown(e.detail.seconds_left); });
 socket.addEventListener("answer.ending_cancelled", () => { if (hf) hf.cancelCountdown(); });
-socket.addEventListener("metrics", (e) => { if (state.phase === "recording") meters.update(e.detail); });
+// The closing event (`final`) arrives once every caption is in, after recording stopped: the meters end on the
+// whole answer's figures.
+socket.addEventListener("metrics", (e) => {
+  if (state.phase === "recording" || (e.detail.final && state.phase === "processing")) meters.update(e.detail);
+});
 socket.addEventListener("transcript.partial", (e) => { ui.partial.textContent = e.detail.text; setEngine(e.detail.engine); });
 socket.addEventListener("transcript.final", (e) => {
   ui.captions.textContent = `${ui.captions.textContent} ${e.detail.text}`.trim();

@@ -1,12 +1,17 @@
-"""Filler and hedge detection against labelled sentences (tests/audio/filler_sentences.py): precision and recall
-on text, the same count for the same audio, and the live count converging to the final one."""
+"""Filler and hedge detection against labelled sentences: the rule author's (tests/audio/filler_sentences.py) and a
+second set split into tuning and held-out parts (tests/data/fillers); precision and recall on text, and the live
+count converging to the final one. On speech: tests/audio/test_transcription_whisper.py and the bench."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from audio.transcription.base import Word
+from audio.transcription.evaluation import FillerScore, read_filler_set, score_filler_set, score_fillers
 from audio.transcription.speech_metrics import detect_fillers
 from tests.audio.filler_sentences import LABELLED
 
@@ -74,3 +79,59 @@ def test_live_count_over_committed_captions_equals_the_final_count():
         committed.extend(words[k:k + 3])
         counts.append(sum(1 for f in detect_fillers(committed) if f["kind"] == "filler"))
     assert counts[-1] == final > 0
+
+
+# --- The second labelled set (tests/data/fillers): another author's sentences, split into tuning and held-out.
+
+FILLER_SETS = Path(__file__).resolve().parent.parent / "data" / "fillers"
+
+
+def set_scores(part: str, *, plain: bool = False) -> FillerScore:
+    rows = read_filler_set(FILLER_SETS / f"{part}.jsonl")
+    return score_filler_set(rows, lambda _k, row: words_of(unpunctuated(row["text"]) if plain else row["text"]))
+
+
+def test_the_second_set_is_split_once_and_labels_point_at_their_words():
+    parts = {part: read_filler_set(FILLER_SETS / f"{part}.jsonl") for part in ("tuning", "heldout")}
+    texts = [row["text"] for rows in parts.values() for row in rows]
+    assert len(texts) == len(set(texts)) >= 60  # no sentence in both parts
+    assert all(len(rows) >= 30 for rows in parts.values())
+    assert not set(texts) & {text for text, _, _ in LABELLED}
+    for rows in parts.values():
+        assert sum(1 for row in rows if not row["fillers"]) >= 10  # content uses of the same words
+        for row in rows:
+            tokens = [re.sub(r"[^\w']", "", t).lower() for t in row["text"].split()]
+            for f in row["fillers"]:
+                size = len(f["word"].split())
+                assert " ".join(tokens[f["index"]:f["index"] + size]) == f["word"], row
+
+
+@pytest.mark.parametrize("part", ["tuning", "heldout"])
+@pytest.mark.parametrize("plain", [False, True], ids=["punctuated", "unpunctuated"])
+def test_filler_precision_and_recall_on_the_second_set(part, plain):
+    score = set_scores(part, plain=plain)
+    print(f"{part} {'unpunctuated' if plain else 'punctuated'}: precision {score.precision:.3f} "
+          f"recall {score.recall:.3f} {score}")
+    assert score.precision >= 0.9 and score.recall >= 0.8
+
+
+def test_a_filler_found_at_the_wrong_place_is_a_false_positive():
+    text = "So we cached it, so that reads were fast."
+    labels = [("so", 0)]
+    # The content "so" (index 4) found instead of the opening one: one false positive and one miss.
+    assert score_fillers(text, labels, text.split(), [("so", 4)]) == FillerScore(tp=0, fp=1, fn=1)
+    assert score_fillers(text, labels, text.split(), [("so", 0)]) == FillerScore(tp=1, fp=0, fn=0)
+    # A transcript that dropped and added words is aligned first; a hesitation it inserted matches a label
+    # between the same neighbours.
+    heard = ["Um,", "so", "we", "cached,", "so", "that", "reads", "were", "fast."]
+    assert score_fillers("Um, so we cached it, so that reads were fast.", [("um", 0), ("so", 1)], heard,
+                         [("um", 0), ("so", 1), ("so", 4)]) == FillerScore(tp=2, fp=1, fn=0)
+
+
+def test_right_as_an_aside_and_an_adverb_after_a_hesitation_are_fillers():
+    found = detect_fillers(words_of("The job finished, right, but I was, um, basically the only one on call."))
+    assert [(f["text"], f["index"]) for f in found if f["kind"] == "filler"] == [("right", 3), ("um", 7),
+                                                                                ("basically", 8)]
+    # Content uses stay content: a direction, a join, an adverb without a hesitation before it.
+    for text in ("Turn right, then left.", "A right join, not a left one.", "It basically works."):
+        assert [f for f in detect_fillers(words_of(text)) if f["kind"] == "filler"] == [], text

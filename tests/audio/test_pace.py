@@ -1,9 +1,17 @@
 """One pace figure from the live meter to the stored answer: the same answers streamed through the interview
 socket (live captions, `metrics` events) and then transcribed for good, against the truth (known words and the
-span from the first word to the last), on espeak-ng speech and on real speech (tests/data/speech)."""
+span from the first word to the last), on espeak-ng speech and on real speech (tests/data/speech).
+
+Frames are fed in caption rounds, not in wall-clock time: the next frame goes only once the previous one is in
+and the caption decode it started has been handled, so every round decodes the same audio whatever the machine's
+load (in real time on a loaded machine the caption pool skips rounds, and which words the meter had seen by the
+last event depended on the scheduler). The live figure read is the closing `metrics` event, sent once every
+caption is in.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +21,11 @@ from asgiref.sync import sync_to_async
 from audio.services import answer_transcribe
 from audio.transcription import whisper_local
 from audio.transcription.evaluation import read_manifest
+from audio.transcription.local_stream import LocalStream
 from audio.transcription.speech_metrics import pace_advice
-from tests.audio.test_transcription_consumer import speak
+from tests.audio.test_consumer import connect, make_session, send
 from tests.fakes.speech import synthesize
-from tests.helpers import silence, to_pcm16
+from tests.helpers import frames, receive_until, silence, to_pcm16
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -61,9 +70,53 @@ def real_answer() -> tuple[np.ndarray, float]:
     return with_thinking_time(audio), words / (len(audio) / 16000) * 60
 
 
-async def live_and_final(candidate, audio: np.ndarray) -> tuple[dict, dict]:
-    answer_id, events, _ = await speak(candidate, to_pcm16(audio), speed=1.0)
-    live = [e for e in events if e["type"] == "metrics" and e.get("wpm") is not None][-1]
+@pytest.fixture
+def caption_streams(monkeypatch) -> list[LocalStream]:
+    """The local caption streams the socket starts, so the feeder can wait for their rounds."""
+    streams: list[LocalStream] = []
+    original = LocalStream.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        streams.append(self)
+
+    monkeypatch.setattr(LocalStream, "__init__", init)
+    return streams
+
+
+async def settled(streams: list[LocalStream], fed_s: float, *, timeout: float = 120.0) -> None:
+    """Wait until the stream holds the audio sent so far and no caption decode (or its handling) is pending."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (streams and streams[-1].end_s >= fed_s - 1e-6 and streams[-1]._in_flight is None
+               and not streams[-1]._tasks):
+        assert loop.time() < deadline, "a caption round did not finish"
+        await asyncio.sleep(0.005)
+
+
+async def speak_in_rounds(candidate, pcm: bytes, streams: list[LocalStream]) -> tuple[int, list[dict]]:
+    session, question = await sync_to_async(make_session)(candidate)
+    communicator, _ = await connect(session.pk, candidate)
+    await receive_until(communicator, "ready")
+    await send(communicator, {"type": "answer.start", "question_id": question.pk})
+    started = await receive_until(communicator, "answer.started")
+    events: list[dict] = []
+    fed = 0
+    for chunk in frames(pcm):
+        await communicator.send_to(bytes_data=chunk)
+        fed += len(chunk)
+        await settled(streams, fed / 32000)
+        await asyncio.sleep(0.005)  # under the socket's frame-rate limit (250 a second) through silences
+    await send(communicator, {"type": "answer.end"})
+    await receive_until(communicator, "answer.ended", timeout=60, collect=events)
+    await communicator.disconnect()
+    return started["answer_id"], events
+
+
+async def live_and_final(candidate, audio: np.ndarray, streams: list[LocalStream]) -> tuple[dict, dict]:
+    answer_id, events = await speak_in_rounds(candidate, to_pcm16(audio), streams)
+    [live] = [e for e in events if e["type"] == "metrics" and e.get("final")]
+    assert streams[-1].skipped == 0  # every round decoded: the same captions on any machine
     answer = await sync_to_async(answer_transcribe)(answer_id=answer_id)
     return live, answer.delivery
 
@@ -78,15 +131,15 @@ def check(live: dict, final: dict, truth: float) -> None:
 
 @pytest.mark.parametrize("rate", [115, 165])
 async def test_pace_live_and_final_agree_with_the_truth_on_espeak_speech(candidate, pipeline_calls, tool, tmp_path,
-                                                                         rate):
+                                                                         caption_streams, rate):
     audio, truth = espeak_answer(tool, tmp_path, rate)
-    live, final = await live_and_final(candidate, audio)
+    live, final = await live_and_final(candidate, audio, caption_streams)
     print(f"espeak -s {rate}: truth {truth:.1f} wpm, live {live['wpm']}, final {final['wpm']}")
     check(live, final, truth)
 
 
-async def test_pace_live_and_final_agree_with_the_truth_on_real_speech(candidate, pipeline_calls):
+async def test_pace_live_and_final_agree_with_the_truth_on_real_speech(candidate, pipeline_calls, caption_streams):
     audio, truth = real_answer()
-    live, final = await live_and_final(candidate, audio)
+    live, final = await live_and_final(candidate, audio, caption_streams)
     print(f"librivox: truth {truth:.1f} wpm, live {live['wpm']}, final {final['wpm']}")
     check(live, final, truth)

@@ -16,10 +16,11 @@ FILLER_SENTENCES = [
 ]
 
 
-def synthesize(text: str, path: Path, tool: Callable[[str], str], *, words_per_minute: int = 150) -> Path:
+def synthesize(text: str, path: Path, tool: Callable[[str], str], *, words_per_minute: int = 150,
+               voice: str = "en-us") -> Path:
     """Speak `text` into a 16 kHz mono 16-bit WAV at `path` (espeak-ng writes 22.05 kHz; sox resamples)."""
     raw = path.with_suffix(".raw.wav")
-    subprocess.run([tool("espeak-ng"), "-v", "en-us", "-s", str(words_per_minute), "-w", str(raw), text],
+    subprocess.run([tool("espeak-ng"), "-v", voice, "-s", str(words_per_minute), "-w", str(raw), text],
                    check=True, capture_output=True, timeout=60)
     subprocess.run([tool("sox"), str(raw), "-r", "16000", "-c", "1", "-b", "16", str(path)],
                    check=True, capture_output=True, timeout=60)
