@@ -12,6 +12,8 @@ from rag.contradiction import CLASSES, CLASSIFIER, CONTRADICTS, MODEL_PATH, clas
 pytestmark = pytest.mark.slow
 
 
+# The build embeds every sentence of the bank: about 2.5 minutes on a quiet 2-core machine, more under load.
+@pytest.mark.timeout(900)
 def test_a_fresh_build_equals_the_committed_weights() -> None:
     from rag.contradiction import bank_pairs, classifier_train
 

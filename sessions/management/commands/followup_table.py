@@ -21,8 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--file", type=Path, default=None, help="a JSONL of {id, kind, question, answer}")
         parser.add_argument("--json", action="store_true", help="one JSON object per line")
         parser.add_argument("--fit", choices=("tuning", "heldout"), help="evaluate the follow-up fit rule")
-        parser.add_argument("--disguised", choices=("tuning", "heldout"), help="evaluate the disguised-strength "
-                                                                                 "detector")
+        parser.add_argument("--disguised", choices=("tuning", "heldout", "blind"),
+                            help="evaluate the disguised-strength detector (blind: written without the code)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["fit"]:
