@@ -40,6 +40,20 @@ CATEGORY_LABELS = {
     "examples": "Concrete examples", "pace": "Pace", "fillers": "Filler words", "hedges": "Hedging",
     "pauses": "Pauses", "pitch": "Pitch variation", "loudness": "Loudness variation",
 }
+# What each figure means, shown where the figure appears (report page, shared page, PDF, feedback page): one text
+# per figure. docs/measures.md and docs/judgement.md give the full definitions.
+FIGURE_HELP = {
+    "content": "How much of each question's key points you covered, judged sentence by sentence against the model "
+               "answer; a statement that contradicts a key point caps it at 40. Mean over answered questions.",
+    "delivery": "Pace, filler words, long pauses, pitch and loudness variation against their target bands, "
+                "weighted. Mean over spoken answers whose recording supports it; typed answers have none.",
+    "structure": "A direct opening, signposting, a concrete example and a sensible length (STAR parts for "
+                 "behavioural questions). Mean over answered questions.",
+    "confidence": "How sure you sound, not how sure you are: 100 minus deductions for fillers above 2 a minute, "
+                  "hedges (“I think”, “maybe”), long pauses, a flat pitch, a quiet voice and a slow pace. Mean over "
+                  "spoken answers.",
+    "pace": "Words per minute from the first word to the last of each spoken answer, pauses included.",
+}
 DELIVERY_CATEGORIES = frozenset({"pace", "fillers", "hedges", "pauses", "pitch", "loudness"})
 
 
