@@ -25,6 +25,7 @@ from rag.feedback_schema import StoredFeedback
 from sessions import selectors
 from sessions.insights import answer_word_insights
 from sessions.models import Answer, AnswerStatus, InputMode
+from sessions.reporting import FIGURE_HELP
 
 _COMPARE = (("content_score", "Content", 1), ("delivery_score", "Delivery", 1), ("structure_score", "Structure", 1))
 
@@ -267,6 +268,8 @@ def answer_page_context(*, answer: Answer) -> dict[str, Any]:
         "contradicted": sorted(_kp(answer.key_points_contradicted)),
         "attempts": _attempt_rows(answer),
         "model_answer": answer.question.reference_answer,
+        # The same explanations as the report's (one text per figure).
+        "figure_help": [(key.capitalize(), FIGURE_HELP[key]) for key in ("content", "delivery", "structure")],
         "status_url": reverse("interviews:answer_status", args=[answer.pk]),
         "retry_url": reverse("interviews:answer_retry", args=[answer.pk]),
         # Replay (templates/sessions/_replay.html): the same URL as the API's `audio_url`.

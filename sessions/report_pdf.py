@@ -92,8 +92,7 @@ def report_pdf_render(*, report: Report, session: InterviewSession) -> bytes:
     # What each figure means, where it appears: the page shows the same sentences under its scores.
     story.append(KeepTogether([Paragraph(f"<b>{key.capitalize()}</b>: {escape(FIGURE_HELP[key])}", note)
                                for key in ("content", "delivery", "structure", "confidence")]
-                              + [Paragraph("Every score is out of 100. Each question counts once: its latest "
-                                           "scored attempt.", note)]))
+                              + [Paragraph(escape(FIGURE_HELP["means"]), note)]))
     for note in (data.get("trends") or {}).get("notes", []):
         story.append(Paragraph(escape(note), body))
     story.append(Paragraph("Per question", h2))

@@ -44,14 +44,16 @@ CATEGORY_LABELS = {
 # per figure. docs/measures.md and docs/judgement.md give the full definitions.
 FIGURE_HELP = {
     "content": "How much of each question's key points you covered, judged sentence by sentence against the model "
-               "answer; a statement that contradicts a key point caps it at 40. Mean over answered questions.",
+               "answer; a statement that contradicts a key point caps it at 40.",
     "delivery": "Pace, filler words, long pauses, pitch and loudness variation against their target bands, "
-                "weighted. Mean over spoken answers whose recording supports it; typed answers have none.",
+                "weighted; typed answers and recordings too poor to judge have none.",
     "structure": "A direct opening, signposting, a concrete example and a sensible length (STAR parts for "
-                 "behavioural questions). Mean over answered questions.",
+                 "behavioural questions).",
     "confidence": "How sure you sound, not how sure you are: 100 minus deductions for fillers above 2 a minute, "
-                  "hedges (“I think”, “maybe”), long pauses, a flat pitch, a quiet voice and a slow pace. Mean over "
-                  "spoken answers.",
+                  "hedges (“I think”, “maybe”), long pauses, a flat pitch, a quiet voice and a slow pace.",
+    "means": "Interview scores are means: content and structure over the answered questions, delivery and "
+             "confidence over the spoken answers whose recording supports them. Each question counts once: its "
+             "latest scored attempt. Every score is out of 100.",
     "pace": "Words per minute from the first word to the last of each spoken answer, pauses included.",
 }
 DELIVERY_CATEGORIES = frozenset({"pace", "fillers", "hedges", "pauses", "pitch", "loudness"})
