@@ -17,7 +17,7 @@ from django.urls import reverse
 from pydantic import ValidationError
 
 from interviewprep import charts
-from pipeline.figures import answer_measures
+from pipeline.figures import answer_measures, figure_text
 from pipeline.measures import BANDS, LONG_PAUSE_S, band_rows, pause_length
 from pipeline.text import prose_list, prose_tidy, quote_key
 from rag.feedback.star import sentences_split
@@ -52,9 +52,13 @@ def attempt_changes(previous: Answer, current: Answer) -> list[str]:
     changes = []
     for field, label, _ in _COMPARE:
         before, after = getattr(previous, field), getattr(current, field)
-        if before is not None and after is not None and round(after) != round(before):
-            changes.append(f"{label} {'up' if after > before else 'down'} {abs(after - before):.0f} "
-                           f"({before:.0f} → {after:.0f}).")
+        # Rounded as the page prints the scores beside it, so "58.5" reads 59 in both places.
+        if before is None or after is None:
+            continue
+        shown0, shown1 = figure_text(before), figure_text(after)
+        if shown0 != shown1:
+            delta = abs(int(shown1) - int(shown0))
+            changes.append(f"{label} {'up' if after > before else 'down'} {delta} ({shown0} → {shown1}).")
     m0, m1 = answer_measures(previous), answer_measures(current)
     for key in ("wpm", "fillers_per_min", "pitch_std_st"):
         v0, v1 = m0.value(key), m1.value(key)

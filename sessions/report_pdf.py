@@ -5,7 +5,6 @@ header row on every page they continue on, and a heading stays with what follows
 from __future__ import annotations
 
 import io
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -18,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from pipeline.figures import figure_text
 from sessions.models import InterviewSession, Report
 from sessions.reporting import FIGURE_HELP
 
@@ -27,11 +27,7 @@ HEADER_STYLE = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2ff")), ("F
                                                                              "Helvetica-Bold")]
 
 
-def _n(value: Any, digits: int = 0) -> str:
-    # Half up, as the page's `floatformat` rounds, so a 32.5 reads 33 on both (f-strings would give 32).
-    if value is None:
-        return "—"
-    return str(Decimal(str(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+_n = figure_text  # half up, as the page's `floatformat` rounds, so a 32.5 reads 33 on both
 
 
 def _scores_drawing(rows: list[dict[str, Any]]) -> Drawing | None:

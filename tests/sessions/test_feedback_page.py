@@ -105,6 +105,16 @@ def test_feedback_stored_by_older_writers_is_repaired(client, candidate, answer_
     assert ".;" not in text and ".." not in text and "Add: slower writes." in text
 
 
+def test_score_changes_are_rounded_as_the_scores_beside_them(candidate, answer_factory) -> None:  # noqa: ANN001
+    from sessions.feedback_view import attempt_changes
+
+    first = answer_factory(user=candidate, input_mode="text", transcript="One.", content_score=0.4)
+    second = Answer.objects.create(question=first.question, user=candidate, attempt=2, input_mode="text",
+                                   transcript="Two.", content_score=58.5, status=AnswerStatus.SCORED)
+    # The page prints 58.5 as 59 (floatformat rounds half up): the change must not say 58.
+    assert attempt_changes(first, second)[0] == "Content up 59 (0 → 59)."
+
+
 def test_unreadable_feedback_still_shows_the_scores_and_the_answer(client, candidate, answer_factory) -> None:  # noqa: ANN001
     answer = answer_factory(user=candidate, input_mode="text", transcript="Short typed answer.", content_score=55.0,
                             feedback={"scores": "not a dict"})
