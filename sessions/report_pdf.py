@@ -59,6 +59,15 @@ def _table(rows: list[list[Any]], *, widths: list[float] | None = None, extra: l
          *(extra or [])]))
 
 
+def _evidence(example: dict[str, Any]) -> str:
+    """An example's evidence as the page shows it: quoted only when it is the candidate's words."""
+    text = example.get("evidence")
+    if not text:
+        return ""
+    quoted = example.get("evidence_kind", "quote") == "quote"
+    return f" — “{escape(text)}”" if quoted else f" ({escape(text)})"
+
+
 def report_pdf_render(*, report: Report, session: InterviewSession) -> bytes:
     data = report.data or {}
     styles = getSampleStyleSheet()
@@ -110,7 +119,7 @@ def report_pdf_render(*, report: Report, session: InterviewSession) -> bytes:
                 story.append(Paragraph(
                     f"<b>{escape(group['label'])}</b> ({group['count']} answer(s)): "
                     f"{escape(example.get('title', ''))}"
-                    + (f" — “{escape(example['evidence'])}”" if example.get("evidence") else ""), body))
+                    + _evidence(example), body))
     bands = [b for b in data.get("bands") or [] if b.get("value") is not None]
     if bands:
         story.append(Paragraph("Delivery against the target bands", h2))

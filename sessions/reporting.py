@@ -82,8 +82,10 @@ def _aggregate_points(rows: list[tuple[int, dict[str, Any]]], kind: str) -> list
                 group["questions"].append(position)
             if len(group["examples"]) < 2:
                 evidence = (point.get("evidence") or [{}])[0]
+                # The kind says how to show it: only a quote is the candidate's words (a metric is ours).
                 group["examples"].append({"question": position, "title": point.get("title", ""),
-                                          "evidence": evidence.get("text", "")})
+                                          "evidence": evidence.get("text", ""),
+                                          "evidence_kind": evidence.get("kind", "quote")})
     ranked = sorted(groups.values(), key=lambda g: -g["count"])  # stable: first seen wins ties
     return ranked[:3]
 

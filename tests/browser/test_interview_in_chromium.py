@@ -282,12 +282,20 @@ def candidate_journey(server: dict, browser) -> None:  # noqa: ANN001
     page.goto(f"/interviews/{session_id}/")
     page.click("text=Finish and get the report")
     page.wait_for_url(f"**/interviews/{session_id}/report/**")
-    page.wait_for_function("() => !document.querySelector('[data-report-pending]')", timeout=120000)
-    page.reload()
+    # The page reloads itself when the report is ready (static/js/status-poll.js).
+    page.wait_for_selector("[data-score=content]", timeout=180000)
     shot(page, "08-report")
-    assert "report" in page.content().lower()
     violations += axe_violations(page, "report")
     assert not violations, "\n".join(violations)
+    page.fill("#share-note", "my mentor")
+    page.click("text=Make a link")
+    shared_url = page.locator("[data-share-url]").first.input_value()
+    mentor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()  # no login
+    response = mentor.goto(shared_url)
+    assert response is not None and response.status == 200 and mentor.locator("[data-shared]").is_visible()
+    assert mentor.locator("a[href*='/interviews/answers/']").count() == 0
+    shot(mentor, "08b-shared-report")
+    mentor.context.close()
 
     page.goto("/accounts/profile/")
     page.fill("input[name=title]", "Backend engineer")

@@ -42,6 +42,8 @@ def test_every_figure_is_explained_on_the_page_and_in_the_pdf_with_equal_values(
     html = unescape(client.get(reverse("interviews:report", args=[interview.pk])).content.decode())
     for key in ("content", "delivery", "structure", "confidence"):
         assert FIGURE_HELP[key] in html, key
+    # A measured number is not quoted as if the candidate had said it; the candidate's words are.
+    assert "words per minute over 40 s" in html and "“190 words per minute" not in html
     shown = {k: re.search(rf'data-score="{k}">([^<]+)<', html).group(1) for k in
              ("content", "delivery", "structure", "confidence")}
     assert shown["confidence"] == f"{report.data['scores']['confidence']:.0f}"
