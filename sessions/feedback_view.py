@@ -192,6 +192,8 @@ def page_points(points: list[Any], quotes: PageQuotes) -> list[PagePoint]:
         detail = quotes.prose(point.detail)
         item = PagePoint(title=prose_tidy(point.title), detail=detail)
         for ev in point.evidence:
+            if ev.kind == "key_point" and quote_key(ev.text) in quote_key(detail):
+                continue  # the detail already names the point
             if ev.kind != "quote":
                 item.notes.append({"kind": ev.kind, "text": prose_tidy(ev.text), "target": ev.target})
             elif (quoted := quotes.block(ev.text)) is not None:
@@ -270,6 +272,8 @@ def answer_page_context(*, answer: Answer) -> dict[str, Any]:
         "covered": sorted(_kp(answer.key_points_covered)),
         "missed": sorted(_kp(answer.key_points_missed)),
         "contradicted": sorted(_kp(answer.key_points_contradicted)),
+        "key_point_total": len(_kp(answer.key_points_covered)) + len(_kp(answer.key_points_missed))
+        + len(_kp(answer.key_points_contradicted)),
         "attempts": _attempt_rows(answer),
         "model_answer": answer.question.reference_answer,
         # The same explanations as the report's (one text per figure).

@@ -61,6 +61,7 @@ def test_reading_order_verdict_attempts_replay_details_then_model_answer(client,
     details = html[html.index("data-feedback-details"):html.index("data-stronger-answer")]
     assert "<details" in details and "<details class=\"card\" open" not in details.replace(" data-incorrect", "")
     assert "An index is a B-tree. It avoids a full scan. Writes get slower." in html  # the model answer
+    assert "Key points (3 of 3 covered)" in _text(html)
     # The first attempt's biggest fix is the coach's first (most severe) improvement.
     first_html = _main(client, first)
     fix = _text(first_html[first_html.index("data-verdict-fix"):first_html.index("data-verdict-best")])
@@ -91,7 +92,8 @@ def test_feedback_stored_by_older_writers_is_repaired(client, candidate, answer_
     feedback = {
         "scores": {"content": 70, "delivery": None, "structure": 60}, "engine": "offline",
         "summary": f"Typed answer, opening with “{cut}”.", "strengths": [point, {**point, "title": "Again"}],
-        "improvements": [{"title": "Missed 1 of 3 key points", "category": "key_points", "evidence": [],
+        "improvements": [{"title": "Missed 1 of 3 key points", "category": "key_points",
+                          "evidence": [{"kind": "key_point", "text": "slower writes"}],
                           "detail": "Add “slower writes.” (the reference puts it: “Writes get slower…”).;"}],
         "stronger_answer_outline": ["Add: slower writes.."],
     }
@@ -103,6 +105,7 @@ def test_feedback_stored_by_older_writers_is_repaired(client, candidate, answer_
     assert cut not in html and text.count(sentence.rstrip(".")) == 2  # the answer, and one quote
     assert "the sentence quoted above" in text
     assert ".;" not in text and ".." not in text and "Add: slower writes." in text
+    assert text.count("slower writes") == 2  # the improvement names it once (no list under it), the outline once
 
 
 def test_score_changes_are_rounded_as_the_scores_beside_them(candidate, answer_factory) -> None:  # noqa: ANN001
