@@ -123,4 +123,4 @@ def test_unreadable_feedback_still_shows_the_scores_and_the_answer(client, candi
                             feedback={"scores": "not a dict"})
     client.force_login(candidate)
     html = _main(client, answer)
-    assert "Short typed answer." in html and "data-verdict" not in html and "data-feedback-details" not in html
+    assert "Short typed answer." in html and "data-verdict" not in html and "data-improvements" not in html
