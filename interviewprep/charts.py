@@ -310,6 +310,46 @@ def line_chart(series: Sequence[Series], *, labels: Sequence[str], title: str, b
     return figure(body, title=title, desc=desc, width=width, height=height)
 
 
+MIN_TREND_POINTS = 3  # one or two values make a lonely dot or a line that means nothing: they are told in words
+TOPIC_COLOURS = ("#1d4ed8", "#047857", "#b45309", "#7c3aed", "#be123c", "#0e7490")
+
+
+def trend_sentence(*, name: str, labels: Sequence[str], values: Sequence[float | None], unit: str = "",
+                   digits: int = 0, band: tuple[float | None, float | None] | None = None) -> str:
+    """A series in words: the values with their labels when there are one or two, else first to latest; and, with a
+    band, whether the latest is inside it. Shown under every trend, and instead of the chart below three points."""
+    points = [(labels[i], float(v)) for i, v in enumerate(values) if v is not None]
+    if not points:
+        return f"{name}: nothing measured yet."
+
+    def fmt(v: float) -> str:
+        return f"{v:.{digits}f}" + (f" {unit}" if unit else "")
+
+    (l0, v0), (l1, v1) = points[0], points[-1]
+    if len(points) == 1:
+        text = f"{name}: {fmt(v0)} on {l0}, your only measured interview so far."
+    else:
+        delta = round(v1 - v0, digits)
+        move = "unchanged" if delta == 0 else f"{'up' if delta > 0 else 'down'} {abs(delta):.{digits}f}"
+        span = (f"then {fmt(v1)} on {l1}" if len(points) == 2
+                else f"{fmt(v1)} on {l1}, over {len(points)} interviews")
+        text = f"{name}: {fmt(v0)} on {l0}, {span} ({move})."
+    if band is not None:
+        low, high = band
+        inside = (low is None or v1 >= low) and (high is None or v1 <= high)
+        text += f" The latest is {'inside' if inside else 'outside'} the target."
+    if len(points) < MIN_TREND_POINTS:
+        text += f" A chart appears from {MIN_TREND_POINTS} interviews."
+    return text
+
+
+def trend_chart(series: Sequence[Series], *, labels: Sequence[str], title: str, **options: Any) -> SafeString | None:
+    """`line_chart` once some series has `MIN_TREND_POINTS` values; None before (the page says it in words)."""
+    if max((sum(v is not None for v in s.values) for s in series), default=0) < MIN_TREND_POINTS:
+        return None
+    return line_chart(series, labels=labels, title=title, **options)
+
+
 def sparkline(values: Sequence[float | None], *, label: str, lo: float = 0.0, hi: float = 100.0, width: int = 120,
               height: int = 28, zoom: int = 1, color: str = "currentColor") -> SafeString:
     """A small trend line (oldest first) on a fixed `lo`..`hi` scale, so sparklines compare across table rows; the

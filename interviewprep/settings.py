@@ -266,7 +266,13 @@ RATE_LIMITS: dict[str, str] = {
     "upload": env.str("RATE_LIMIT_UPLOAD", default="10/m"),
     "interview_create": env.str("RATE_LIMIT_INTERVIEW_CREATE", default="20/m"),
     "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/m"),
+    # Making share links (per candidate) and opening shared reports (per IP: a mentor has no account).
+    "report_share": env.str("RATE_LIMIT_REPORT_SHARE", default="10/m"),
+    "report_shared": env.str("RATE_LIMIT_REPORT_SHARED", default="30/m"),
 }
+# A mentor's read-only link to a report expires after this many days unless the candidate picks 1 to the maximum.
+REPORT_SHARE_DAYS: int = env.int("REPORT_SHARE_DAYS", default=14)
+REPORT_SHARE_MAX_DAYS: int = env.int("REPORT_SHARE_MAX_DAYS", default=60)
 RATE_LIMITS_ENABLED: bool = env.bool("RATE_LIMITS_ENABLED", default=True)
 
 # --- Audio and the signal stream ---------------------------------------------------------------

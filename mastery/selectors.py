@@ -27,7 +27,7 @@ from mastery.models import (
     TopicKind,
     TopicMastery,
 )
-from pipeline.figures import SCORED, figures_of
+from pipeline.figures import SCORED, counted_answer, figure_mean, figures_of
 
 KIND_ORDER = {TopicKind.TECHNICAL: 0, TopicKind.BEHAVIORAL: 1, TopicKind.DELIVERY: 2}
 TREND_POINTS = 20
@@ -254,7 +254,7 @@ def progress_over_time(*, user: User, limit: int = PROGRESS_INTERVIEWS) -> dict[
 
     sessions = list(InterviewSession.objects.filter(owner=user, questions__answers__status=SCORED)
                     .distinct().order_by("-created_at")
-                    .prefetch_related("questions", Prefetch("questions__answers",
+                    .prefetch_related("questions", "questions__topic", Prefetch("questions__answers",
                                                             queryset=Answer.objects.order_by("attempt")))[:limit])
     sessions.reverse()
     rows = []
@@ -268,10 +268,13 @@ def progress_over_time(*, user: User, limit: int = PROGRESS_INTERVIEWS) -> dict[
                      "cells": [{"value": metrics.get(s.metric), "in_band": s.metric in metrics
                                 and s.contains(metrics[s.metric])} for s in rules.SKILLS.values()]})
     labels = [r["label"] for r in rows]
-    scores_chart = charts.line_chart([
+    score_series = [
         charts.Series("Content", "#1d4ed8", [r["content"] for r in rows]),
         charts.Series("Delivery", "#047857", [r["delivery"] for r in rows], dash="6 4"),
-    ], labels=labels, lo=0, hi=100, title="Content and delivery scores per interview, 0 to 100") if rows else None
+    ]
+    scores_chart = charts.trend_chart(score_series, labels=labels, lo=0, hi=100,
+                                      title="Content and delivery scores per interview, 0 to 100")
+    score_notes = [charts.trend_sentence(name=s.name, labels=labels, values=s.values) for s in score_series]
     metric_charts = []
     for skill in rules.SKILLS.values():
         values = [r["metrics"].get(skill.metric) for r in rows]
@@ -283,8 +286,37 @@ def progress_over_time(*, user: User, limit: int = PROGRESS_INTERVIEWS) -> dict[
                 skill.high if skill.high is not None else max(present) * 1.1)
         metric_charts.append({
             "skill": skill, "latest": present[-1], "in_band": skill.contains(present[-1]),
-            "chart": charts.line_chart([charts.Series(skill.label, "#b45309", values)], labels=labels,
-                                       title=skill.label, band=band, band_title=f"target {skill.describe()}",
-                                       width=380, height=170)})
-    return {"rows": rows, "scores_chart": scores_chart, "metric_charts": metric_charts,
+            "note": charts.trend_sentence(name=skill.label, labels=labels, values=values, unit=skill.unit,
+                                          digits=0 if skill.metric == "wpm" else 1, band=(skill.low, skill.high)),
+            "chart": charts.trend_chart([charts.Series(skill.label, "#b45309", values)], labels=labels,
+                                        title=skill.label, band=band, band_title=f"target {skill.describe()}",
+                                        width=380, height=170)})
+    return {"rows": rows, "scores_chart": scores_chart, "score_notes": score_notes, "metric_charts": metric_charts,
+            "topics": _topic_trends(sessions, labels),
             "skills": list(rules.SKILLS.values())}
+
+
+TOPIC_SERIES = 6  # more lines than this read as a tangle: the topics met in the most interviews are drawn
+
+
+def _topic_trends(sessions: list[Any], labels: list[str]) -> dict[str, Any]:
+    """Content per topic per interview: the mean content of the topic's counted answers in each interview (the
+    same counted answer and mean as every figure, pipeline/figures.py); None where the topic was not asked."""
+    by_topic: dict[str, list[float | None]] = {}
+    for index, session in enumerate(sessions):
+        groups: dict[str, list[float | None]] = defaultdict(list)
+        for question in session.questions.all():
+            answer = counted_answer(question.answers.all())
+            if answer is not None:
+                groups[question.topic.name].append(answer.content_score)
+        for name, values in groups.items():
+            by_topic.setdefault(name, [None] * len(sessions))[index] = figure_mean(values)
+    ranked = sorted(by_topic.items(), key=lambda kv: (-sum(v is not None for v in kv[1]), kv[0]))[:TOPIC_SERIES]
+    series = [charts.Series(name, charts.TOPIC_COLOURS[i % len(charts.TOPIC_COLOURS)], values)
+              for i, (name, values) in enumerate(ranked)]
+    return {
+        "chart": charts.trend_chart(series, labels=labels, lo=0, hi=100,
+                                    title="Content score per topic per interview, 0 to 100") if series else None,
+        "rows": [{"name": s.name, "note": charts.trend_sentence(name=s.name, labels=labels, values=s.values)}
+                 for s in series],
+    }

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import mean
 from typing import Any
 
@@ -41,6 +42,14 @@ def figure_mean(values: Iterable[float | None]) -> float | None:
     """The one mean of the figures: over the values present, one decimal; None when there are none."""
     present = [float(v) for v in values if v is not None]
     return round(mean(present), 1) if present else None
+
+
+def figure_text(value: float | None, digits: int = 0) -> str:
+    """A figure as every page prints it: rounded half up, as the templates' `floatformat` does (Python's round and
+    f-strings round 58.5 to 58 where the page shows 59), "—" when there is none."""
+    if value is None:
+        return "—"
+    return str(Decimal(str(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def answer_measures(answer: Any) -> Measures:

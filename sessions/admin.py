@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from sessions.models import Answer, Assignment, InterviewSession, Report, SessionQuestion
+from sessions.models import Answer, Assignment, InterviewSession, Report, ReportShareLink, SessionQuestion
 
 ANSWER_MEASURED = ["audio_name", "audio_bytes", "audio_deleted_at", "started_at", "ended_at", "duration_s",
                    "speaking_time_s", "signal", "contour", "live_engine", "words", "transcript_engine",
@@ -107,3 +107,12 @@ class AssignmentAdmin(admin.ModelAdmin):
     list_filter = ["mode", "cohort"]
     search_fields = ["title", "cohort__name"]
     filter_horizontal = ["topics"]
+
+
+@admin.register(ReportShareLink)
+class ReportShareLinkAdmin(admin.ModelAdmin):
+    # The nonce is half of a live credential: listed nowhere, never editable.
+    list_display = ("session", "note", "created_at", "expires_at", "revoked_at", "views")
+    list_filter = ("revoked_at",)
+    exclude = ("nonce",)
+    readonly_fields = ("session", "created_at", "views")

@@ -263,3 +263,27 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"Report for {self.session}"
+
+
+def _share_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ReportShareLink(models.Model):
+    """A read-only link to one interview's report for a mentor (no login). The URL carries a signed token naming
+    this row; the row is what makes it expire and lets the candidate revoke it (sessions/sharing.py)."""
+
+    session = models.ForeignKey(InterviewSession, on_delete=models.CASCADE, related_name="share_links")
+    # Unguessable and unique: the signed token names the row by it, so a leaked id alone opens nothing.
+    nonce = models.CharField(max_length=40, unique=True, default=_share_nonce)
+    note = models.CharField(max_length=80, blank=True, help_text="Who the link is for, as the candidate wrote it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"Share link {self.pk} for {self.session}"

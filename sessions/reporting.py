@@ -40,6 +40,22 @@ CATEGORY_LABELS = {
     "examples": "Concrete examples", "pace": "Pace", "fillers": "Filler words", "hedges": "Hedging",
     "pauses": "Pauses", "pitch": "Pitch variation", "loudness": "Loudness variation",
 }
+# What each figure means, shown where the figure appears (report page, shared page, PDF, feedback page): one text
+# per figure. docs/measures.md and docs/judgement.md give the full definitions.
+FIGURE_HELP = {
+    "content": "How much of each question's key points you covered, judged sentence by sentence against the model "
+               "answer; a statement that contradicts a key point caps it at 40.",
+    "delivery": "Pace, filler words, long pauses, pitch and loudness variation against their target bands, "
+                "weighted; typed answers and recordings too poor to judge have none.",
+    "structure": "A direct opening, signposting, a concrete example and a sensible length (STAR parts for "
+                 "behavioural questions).",
+    "confidence": "How sure you sound, not how sure you are: 100 minus deductions for fillers above 2 a minute, "
+                  "hedges (“I think”, “maybe”), long pauses, a flat pitch, a quiet voice and a slow pace.",
+    "means": "Interview scores are means: content and structure over the answered questions, delivery and "
+             "confidence over the spoken answers whose recording supports them. Each question counts once: its "
+             "latest scored attempt. Every score is out of 100.",
+    "pace": "Words per minute from the first word to the last of each spoken answer, pauses included.",
+}
 DELIVERY_CATEGORIES = frozenset({"pace", "fillers", "hedges", "pauses", "pitch", "loudness"})
 
 
@@ -66,8 +82,10 @@ def _aggregate_points(rows: list[tuple[int, dict[str, Any]]], kind: str) -> list
                 group["questions"].append(position)
             if len(group["examples"]) < 2:
                 evidence = (point.get("evidence") or [{}])[0]
+                # The kind says how to show it: only a quote is the candidate's words (a metric is ours).
                 group["examples"].append({"question": position, "title": point.get("title", ""),
-                                          "evidence": evidence.get("text", "")})
+                                          "evidence": evidence.get("text", ""),
+                                          "evidence_kind": evidence.get("kind", "quote")})
     ranked = sorted(groups.values(), key=lambda g: -g["count"])  # stable: first seen wins ties
     return ranked[:3]
 

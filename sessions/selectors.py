@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import Prefetch, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -21,6 +22,7 @@ from sessions.models import (
     InputMode,
     InterviewSession,
     QuestionStatus,
+    ReportShareLink,
     SessionQuestion,
     SessionStatus,
 )
@@ -189,3 +191,43 @@ def answer_replay_source(*, answer: Answer) -> tuple[ByteSource, str, str] | Non
     size -= size % 2
     return (ByteSource(pcm, prefix=wav_header(size, rate=settings.AUDIO_SAMPLE_RATE)), "audio/wav",
             f"answer-{answer.pk}.wav")
+
+
+_SHARE_SALT = "interviews.report-share"
+
+
+def share_token(link: ReportShareLink) -> str:
+    """The signed token in a share link's URL: it names the row (id and nonce); the signature stops a mentor from
+    editing it into another interview's link."""
+    return signing.dumps({"id": link.pk, "n": link.nonce}, salt=_SHARE_SALT)
+
+
+def share_link_for_token(*, token: str) -> ReportShareLink:
+    """The live link a token names; 404 for a bad signature, an unknown, revoked or expired link (all alike)."""
+    try:
+        value = signing.loads(token, salt=_SHARE_SALT, max_age=timedelta(days=settings.REPORT_SHARE_MAX_DAYS + 1))
+    except signing.BadSignature:
+        raise Http404("No such report.") from None
+    if not isinstance(value, dict):
+        raise Http404("No such report.")
+    link = (ReportShareLink.objects.select_related("session", "session__report")
+            .filter(pk=value.get("id"), nonce=value.get("n"), revoked_at__isnull=True,
+                    expires_at__gt=timezone.now()).first())
+    if link is None:
+        raise Http404("No such report.")
+    return link
+
+
+def share_links_for_session(*, session: InterviewSession) -> list[ReportShareLink]:
+    """The session's links still open, newest first, each with `.token` for its URL."""
+    links = list(session.share_links.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()))
+    for link in links:
+        link.token = share_token(link)
+    return links
+
+
+def share_link_for_owner(*, user: User, session_id: int, link_id: int) -> ReportShareLink:
+    link = ReportShareLink.objects.filter(pk=link_id, session_id=session_id, session__owner=user).first()
+    if link is None:
+        raise Http404("No such link.")
+    return link

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from accounts.models import Cohort, JobDescription, Resume, User
@@ -31,6 +31,7 @@ from sessions.models import (
     Persona,
     QuestionStatus,
     Report,
+    ReportShareLink,
     ReportStatus,
     SessionQuestion,
     SessionStatus,
@@ -462,3 +463,29 @@ def assignment_delete(*, assignment: Assignment, user: User) -> None:
 
     cohort_require_manager(cohort=assignment.cohort, user=user)
     assignment.delete()
+
+
+def report_share_create(*, session: InterviewSession, days: int | None = None, note: str = "") -> ReportShareLink:
+    """A read-only link to the report of a finished interview, for a mentor; it expires after `days` (default
+    settings.REPORT_SHARE_DAYS, at most REPORT_SHARE_MAX_DAYS). The caller checks the user owns the session."""
+    from django.conf import settings
+
+    if session.status != SessionStatus.COMPLETED:
+        raise InterviewError("Only a finished interview's report can be shared.", code="not_finished")
+    days = settings.REPORT_SHARE_DAYS if days is None else days
+    if not 1 <= days <= settings.REPORT_SHARE_MAX_DAYS:
+        raise InterviewError(f"A link lasts 1 to {settings.REPORT_SHARE_MAX_DAYS} days.", code="bad_days")
+    return ReportShareLink.objects.create(session=session, note=" ".join(note.split())[:80],
+                                          expires_at=timezone.now() + timedelta(days=days))
+
+
+def report_share_revoke(*, link: ReportShareLink) -> ReportShareLink:
+    """Ends the link now (idempotent: a revoked link keeps its first revocation time)."""
+    ReportShareLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    link.refresh_from_db()
+    return link
+
+
+def report_share_record_view(*, link: ReportShareLink) -> None:
+    """Counts an opening of the link (the candidate sees whether their mentor looked)."""
+    ReportShareLink.objects.filter(pk=link.pk).update(views=F("views") + 1)

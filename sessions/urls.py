@@ -22,4 +22,10 @@ urlpatterns = [
     path("<id:session_id>/report/", views_report.report, name="report"),
     path("<id:session_id>/report/status", views_report.report_status, name="report_status"),
     path("<id:session_id>/report.pdf", views_report.report_pdf, name="report_pdf"),
+    path("<id:session_id>/report/share/", views_report.report_share_create, name="report_share"),
+    path("<id:session_id>/report/share/<id:link_id>/revoke/", views_report.report_share_revoke,
+         name="report_share_revoke"),
+    # A mentor's read-only view: no login; the signed token is the only key (sessions/selectors.share_token).
+    path("shared/<str:token>/", views_report.report_shared, name="report_shared"),
+    path("shared/<str:token>/report.pdf", views_report.report_shared_pdf, name="report_shared_pdf"),
 ]

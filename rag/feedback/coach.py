@@ -25,6 +25,7 @@ from pipeline.measures import (
     pause_length,
     pause_start,
 )
+from pipeline.text import clause, prose_list
 from rag.feedback.star import StarResult, sentences_split, star_detect
 from rag.feedback_schema import Evidence, Feedback, IncorrectPoint, Point, PointJudgement, Scores
 
@@ -143,9 +144,15 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _q(text: str, limit: int = 90) -> str:
-    # Trailing sentence punctuation goes: the quote usually sits inside a sentence of the coach's own.
-    return f"“{_clip(text, limit).rstrip('.!?')}”"
+def _q(text: str) -> str:
+    # The whole sentence, never cut (a quote ending in "…" reads as if the candidate trailed off); its closing
+    # punctuation goes, since the quote sits inside a sentence of the coach's own.
+    return f"“{clause(text)}”"
+
+
+def _whole(text: str) -> str:
+    """A quoted sentence for evidence: whole, on one line."""
+    return " ".join(str(text or "").split())
 
 
 def _mmss(seconds: float) -> str:
@@ -166,14 +173,13 @@ def _metric(m: Measures, key: str, text: str, value: float | None) -> Evidence:
                     target=band.text if band else None)
 
 
-def _context_quote(transcript: str, phrase: str, width: int = 4) -> str | None:
-    """The phrase with a few words either side, as said."""
-    tokens = transcript.split()
+def _context_quote(transcript: str, phrase: str) -> str | None:
+    """The first sentence that says the phrase, whole (a few words either side read as a cut quote)."""
     target = phrase.lower().split()
-    lowered = [re.sub(r"[^\w']", "", t.lower()) for t in tokens]
-    for i in range(len(lowered) - len(target) + 1):
-        if lowered[i:i + len(target)] == target:
-            return " ".join(tokens[max(0, i - width): i + len(target) + width])
+    for sentence in sentences_split(transcript):
+        lowered = [re.sub(r"[^\w']", "", t.lower()) for t in sentence.split()]
+        if any(lowered[i:i + len(target)] == target for i in range(len(lowered) - len(target) + 1)):
+            return _whole(sentence)
     return None
 
 
@@ -254,7 +260,7 @@ class _Builder:
         if m.wpm > band.high:
             detail = (f"At {m.wpm:.0f} wpm, {m.wpm - band.high:.0f} above the top of the range, the interviewer has "
                       "to race to follow you. Finish each point, then breathe before the next")
-            detail += f", for example after {_q(longest, 80)}." if longest else "."
+            detail += f", for example after {_q(longest)}." if longest else "."
             title = f"Slow down: {m.wpm:.0f} wpm is faster than {band.text}"
         else:
             detail = (f"At {m.wpm:.0f} wpm, {band.low - m.wpm:.0f} below the range, the answer drags; "
@@ -263,7 +269,7 @@ class _Builder:
             title = f"Pick up the pace: {m.wpm:.0f} wpm is slower than {band.text}"
         ev_list = [ev]
         if longest:
-            ev_list.append(Evidence(kind="quote", text=_clip(longest, 160)))
+            ev_list.append(Evidence(kind="quote", text=_whole(longest)))
         severity = 60 + min(30.0, abs(m.wpm - (band.high if m.wpm > band.high else band.low)))
         self.improvements.append((severity, Point(category="pace", title=_clip(title, 120), detail=_clip(detail, 600),
                                                   evidence=ev_list)))
@@ -287,7 +293,7 @@ class _Builder:
         for word, _ in top[:2]:
             context = _context_quote(self.inp.transcript, word)
             if context:
-                evidence.append(Evidence(kind="quote", text=_clip(context, 160)))
+                evidence.append(Evidence(kind="quote", text=_whole(context)))
         first_time = next((t for _, t in m.fillers if t is not None), None)
         where = f" The first came at {_mmss(first_time)}." if first_time is not None else ""
         self.improvements.append((55 + min(35.0, 5 * (m.fillers_per_min - band.high)), Point(
@@ -312,7 +318,7 @@ class _Builder:
             category="hedges", title=_clip(f"Sound surer: {len(phrases)} hedges such as “{distinct[0]}”", 120),
             detail=_clip(f"Hedges ({_join('“' + h + '”' for h in distinct)}) undercut points you know. State the "
                          "claim, then give the condition under which it changes.", 600),
-            evidence=[Evidence(kind="quote", text=_clip(q, 160)) for q in quotes[:2]]
+            evidence=[Evidence(kind="quote", text=_whole(q)) for q in quotes[:2]]
             or [Evidence(kind="metric", text=f"{len(phrases)} hedges", metric="hedge_count", value=len(phrases))])))
 
     def pauses(self) -> None:
@@ -371,7 +377,7 @@ class _Builder:
                 category="pitch", title=_clip(f"Vary your pitch: {m.pitch_std_st:.1f} st of spread sounds flat", 120),
                 detail=_clip(f"A spread of {m.pitch_std_st:.1f} semitones{range_text} (target {band.text}) reads as "
                              "monotone. Lift your voice on the key word of each point"
-                             + (f", as in {_q(first, 70)}" if first else "") + ", and drop it at the end of "
+                             + (f", as in {_q(first)}" if first else "") + ", and drop it at the end of "
                              "statements.", 600),
                 evidence=[ev, *self._voice_steadiness()])))
         elif m.pitch_std_st >= 3:
@@ -417,24 +423,22 @@ class _Builder:
         wrong = {str(c.get("sentence") or "") for c in inp.contradicted}
         quotable = [(p, s) for p, s in inp.covered if s not in wrong] if self._quotable() else []
         for point, sentence in quotable[:2]:
-            evidence = [Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [
+            evidence = [Evidence(kind="quote", text=_whole(sentence))] if sentence else [
                 Evidence(kind="key_point", text=_clip(point, 200))]
             self.strengths.append((40, Point(
                 category="key_points", title=_clip(f"Covered: {point}", 120),
-                detail=_clip("You made this point" + (f" when you said {_q(sentence, 120)}." if sentence else "."),
+                detail=_clip("You made this point" + (f" when you said {_q(sentence)}." if sentence else "."),
                              600), evidence=evidence)))
         if not inp.missed or self.word_count == 0:
             return
-        ref_sentences = sentences_split(inp.reference_answer)
-        lines = []
-        for point in inp.missed[:3]:
-            hint = self._reference_for(point, ref_sentences)
-            lines.append(f"“{_clip(point, 90)}”" + (f" (the reference puts it: {_q(hint, 120)})" if hint else ""))
+        # The points by name only: the model answer is on the page after the candidate's own, so repeating its
+        # sentences here ("the reference puts it: …") showed them twice, and cut.
+        lines = [_q(point) for point in inp.missed[:3]]
         total = len(inp.covered) + len(inp.missed) + len(inp.contradicted)
         self.improvements.append((70 + 5 * len(inp.missed), Point(
             category="key_points",
             title=_clip(f"Missed {len(inp.missed)} of {total} key points: {inp.missed[0]}", 120),
-            detail=_clip("Add " + "; ".join(lines) + ".", 600),
+            detail=_clip("Add " + prose_list(lines) + ".", 600),
             evidence=[Evidence(kind="key_point", text=_clip(p, 200)) for p in inp.missed[:4]])))
 
     def incorrect_points(self) -> None:
@@ -453,8 +457,8 @@ class _Builder:
         more = f" (and {len(self.incorrect) - 1} more, listed under Incorrect)" if len(self.incorrect) > 1 else ""
         self.improvements.append((100 + 5 * len(self.incorrect), Point(
             category="incorrect", title=_clip(f"Correct this: {first.point}", 120),
-            detail=_clip(f"You said {_q(first.said, 160)}, but {first.correction.rstrip('.')}.{more}", 600),
-            evidence=[Evidence(kind="quote", text=_clip(i.said, 160)) for i in self.incorrect[:2] if i.said]
+            detail=_clip(f"You said {_q(first.said)}, but {clause(first.correction)}.{more}", 600),
+            evidence=[Evidence(kind="quote", text=_whole(i.said)) for i in self.incorrect[:2] if i.said]
             or [Evidence(kind="key_point", text=_clip(first.point, 200))])))
 
     def red_flags(self) -> None:
@@ -471,7 +475,7 @@ class _Builder:
             self.improvements.append((severity, Point(
                 category="red_flag", title=_clip(titles.get(code, f"Red flag: {code}"), 120),
                 detail=_clip(str(flag.get("message") or titles.get(code, code)), 600),
-                evidence=[Evidence(kind="quote", text=_clip(sentence, 160))] if sentence
+                evidence=[Evidence(kind="quote", text=_whole(sentence))] if sentence
                 else [Evidence(kind="key_point", text=f"red flag: {code}")])))
 
     def verdicts(self) -> list[PointJudgement]:
@@ -488,16 +492,6 @@ class _Builder:
                 out.append(PointJudgement(index=index, verdict="missed"))
         return out
 
-    @staticmethod
-    def _reference_for(point: str, ref_sentences: list[str]) -> str | None:
-        wanted = _content_words(point)
-        best, best_overlap = None, 0
-        for sentence in ref_sentences:
-            overlap = len(wanted & _content_words(sentence))
-            if overlap > best_overlap:
-                best, best_overlap = sentence, overlap
-        return best
-
     def star_parts(self) -> None:
         if self.star is None or self.word_count == 0:
             return
@@ -506,7 +500,7 @@ class _Builder:
             self.strengths.append((45, Point(
                 category="star", title="Complete STAR story",
                 detail=_clip("Situation, task, action and result are all there; the result landed with "
-                             + _q(self.star.parts[3].quote or "", 120) + ".", 600),
+                             + _q(self.star.parts[3].quote or "") + ".", 600),
                 evidence=[Evidence(kind="quote", text=p.quote or "") for p in self.star.parts if p.quote][:2])))
             return
         advice = {"situation": "set the scene in one or two sentences (where, when, what was at stake)",
@@ -528,13 +522,13 @@ class _Builder:
         if n < low:
             self.improvements.append((60 + (low - n) / 2, Point(
                 category="length", title=f"Develop the answer: {n} words is too brief",
-                detail=_clip(f"The whole answer was {_q(self.inp.transcript, 160)}. Give the reason behind it and "
+                detail=_clip(f"The whole answer was {_q(self.inp.transcript)}. Give the reason behind it and "
                              "one concrete example.", 600), evidence=[ev])))
         elif n > high:
             self.improvements.append((40 + min(30.0, (n - high) / 20), Point(
                 category="length", title=f"Tighten it: {n} words loses the thread",
                 detail=_clip(f"Lead with the answer, then at most three supporting points; you could end after "
-                             f"{_q(self.sentences[min(len(self.sentences) - 1, 3)], 90)}." if self.sentences else
+                             f"{_q(self.sentences[min(len(self.sentences) - 1, 3)])}." if self.sentences else
                              "Lead with the answer, then at most three supporting points.", 600), evidence=[ev])))
 
     def structure_points(self) -> None:
@@ -547,7 +541,7 @@ class _Builder:
                 category="structure", title=_clip(f"Clear signposting: {_join('“' + s + '”' for s in signposts[:3])}",
                                                   120),
                 detail="Signpost words tell the listener where the answer is going and make it easy to follow.",
-                evidence=[Evidence(kind="quote", text=_clip(c, 160)) for c in
+                evidence=[Evidence(kind="quote", text=_whole(c)) for c in
                           (_context_quote(self.inp.transcript, s) for s in signposts[:2]) if c])))
         example = self._example_sentence()
         has_example = example is not None
@@ -555,16 +549,16 @@ class _Builder:
             abstract = max(self.sentences, key=lambda s: len(_content_words(s)), default="")
             self.improvements.append((30, Point(
                 category="examples", title="Ground it in an example",
-                detail=_clip(f"The answer stays abstract; after {_q(abstract, 100)} add “for example, …” with a "
+                detail=_clip(f"The answer stays abstract; after {_q(abstract)} add “for example, …” with a "
                              "case you have seen or built.", 600),
-                evidence=[Evidence(kind="quote", text=_clip(abstract, 160))])))
+                evidence=[Evidence(kind="quote", text=_whole(abstract))])))
         elif has_example and not self.inp.behavioral:
             sentence = example or ""
             self.strengths.append((18, Point(
                 category="examples", title="Concrete example",
-                detail=_clip("You grounded the explanation in a case" + (f": {_q(sentence, 120)}." if sentence
+                detail=_clip("You grounded the explanation in a case" + (f": {_q(sentence)}." if sentence
                                                                          else "."), 600),
-                evidence=[Evidence(kind="quote", text=_clip(sentence, 160))] if sentence else [])))
+                evidence=[Evidence(kind="quote", text=_whole(sentence))] if sentence else [])))
         self._signposts = signposts
 
     def _example_sentence(self) -> str | None:
@@ -620,7 +614,7 @@ class _Builder:
         lines = []
         # Wrong statements are fixed first: a stronger answer starts by not saying them.
         for item in self.incorrect[:3]:
-            lines.append(_clip(f"Correct: {item.correction} (not {_q(item.said, 80)})", 220))
+            lines.append(f"Correct: {clause(item.correction)} (not {_q(item.said)})")
         ref = sentences_split(inp.reference_answer)
         if ref:
             lines.append(_clip(f"Open with the direct answer: {ref[0]}", 220))
@@ -647,17 +641,17 @@ class _Builder:
         if self.word_count == 0:
             spoken = f"{m.duration_s:.1f} s recorded, " if m.duration_s else ""
             return _clip(f"No words were recognised ({spoken}silence {m.silence_fraction or 0:.0%}) for "
-                         f"{_q(inp.question, 80)}; try again closer to the microphone.", 800)
+                         f"{_q(inp.question)}; try again closer to the microphone.", 800)
         parts = [f"{'Typed' if not inp.voice else 'Spoken'} answer of {self.word_count} words"
                  + (f" in {m.duration_s:.0f} s" if inp.voice and m.duration_s else "")
-                 + f", opening with {_q(opening, 70)}."]
+                 + f", opening with {_q(opening)}."]
         total = len(inp.covered) + len(inp.missed) + len(inp.contradicted)
         if inp.contradicted:
             parts.append(f"It got {len(inp.contradicted)} key point{'s' if len(inp.contradicted) != 1 else ''} "
-                         f"wrong: “{_clip(str(inp.contradicted[0].get('point')), 80)}”.")
+                         f"wrong: {_q(str(inp.contradicted[0].get('point')))}.")
         if total:
             parts.append(f"It covered {len(inp.covered)} of {total} key points"
-                         + (f"; the biggest gap is “{_clip(inp.missed[0], 80)}”." if inp.missed else "."))
+                         + (f"; the biggest gap is {_q(inp.missed[0])}." if inp.missed else "."))
         if self.star is not None:
             parts.append("STAR: " + (f"{_join(self.star.present)} present" if self.star.present else "no part found")
                          + (f", {_join(self.star.missing)} missing." if self.star.missing else "."))

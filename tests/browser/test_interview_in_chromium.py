@@ -2,12 +2,16 @@
 
 A real daphne server on the embedded default (its own SQLite file, local whisper and MiniLM, the offline coach) and
 Debian's Chromium driven by Playwright. The candidate signs up, starts an interview, answers two questions by voice
-(the fake capture device plays ../shared/speech), watches meters and captions move, reads the feedback and the
-report. Screenshots of every page go to artifacts/screenshots/.
+(the fake capture device plays ../shared/speech), answers the first one again, watches meters and captions move,
+reads the feedback (the attempts compared on the first screen, replay synchronised with the marked transcript) and
+the report. axe-core (tests/browser/vendor/axe.min.js) checks the room, the feedback page and the report for
+serious or critical accessibility violations. Screenshots of every page go to $ARTIFACTS_DIR/screenshots/
+(default var/artifacts/screenshots/), kept by CI as artifacts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -23,7 +27,9 @@ from bench.distributed import wait_healthy
 from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artifacts" / "screenshots"
+SHOTS = Path(os.environ.get("ARTIFACTS_DIR") or ROOT / "var" / "artifacts") / "screenshots"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -92,9 +98,14 @@ def shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def answer_by_voice(page, seconds: float) -> dict:  # noqa: ANN001
-    """Start an answer, let the fake microphone speak, stop; return what the live panel showed."""
-    page.click("#start-answer")
+def answer_by_voice(page, seconds: float, *, keyboard: bool = False) -> dict:  # noqa: ANN001
+    """Start an answer, let the fake microphone speak, stop; return what the live panel showed. With `keyboard`,
+    the answer is started and stopped from the keyboard alone (focus, Enter)."""
+    if keyboard:
+        page.focus("#start-answer")
+        page.keyboard.press("Enter")
+    else:
+        page.click("#start-answer")
     page.wait_for_selector("#stop-answer:not([hidden])", timeout=15000)
     seen = {"loudness": set(), "pace": set(), "captions": ""}
     deadline = time.monotonic() + seconds
@@ -103,8 +114,28 @@ def answer_by_voice(page, seconds: float) -> dict:  # noqa: ANN001
         seen["pace"].add(page.inner_text("[data-value=pace]"))
         time.sleep(0.5)
     seen["captions"] = page.inner_text("#captions-final") + " " + page.inner_text("#captions-partial")
-    page.click("#stop-answer")
+    if keyboard:
+        page.focus("#stop-answer")
+        page.keyboard.press("Enter")
+    else:
+        page.click("#stop-answer")
     return seen
+
+
+def axe_violations(page, name: str) -> list[str]:  # noqa: ANN001
+    """axe-core's serious and critical violations on the page as it is now ("rule: target" lines). Evaluated over
+    the DevTools protocol, so the page's CSP (no inline scripts) stays on for everything else."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""")
+    (SHOTS.parent / "axe").mkdir(parents=True, exist_ok=True)
+    (SHOTS.parent / "axe" / f"{name}.json").write_text(json.dumps(result, indent=1))
+    return [f"{name}: {v['id']} ({v['impact']}: {v['help']}) at {v['nodes']}" for v in result
+            if v["impact"] in BLOCKING_IMPACTS]
 
 
 def replay_follows_the_transcript(page) -> None:  # noqa: ANN001
@@ -130,6 +161,27 @@ def replay_follows_the_transcript(page) -> None:  # noqa: ANN001
     assert after_key < highlighted, "ArrowLeft did not move to the previous word"
 
 
+def mark_a_filler(db_path: Path, row: tuple) -> list[str]:
+    """The filler words the first answer's page must mark. The fake microphone's recordings hold no "um" or "uh",
+    so when transcription found none, one of the answer's own words is stored as a filler (as the transcriber
+    stores them: word index and time) and the page must mark exactly that word."""
+    delivery, words = json.loads(row[5] or "{}"), json.loads(row[6] or "[]")
+    fillers = delivery.get("fillers") or []
+    if not fillers:
+        word = words[5]
+        fillers = [{"kind": "filler", "text": word["text"].strip(), "index": 5, "start": word["start"],
+                    "end": word["end"]}]
+        delivery["fillers"] = fillers
+        with sqlite3.connect(db_path) as db:
+            db.execute("UPDATE interviews_answer SET delivery = ? WHERE id = ?", (json.dumps(delivery), row[0]))
+    texts = []
+    for filler in fillers:
+        index, length = filler.get("index"), filler.get("length") or 1
+        texts += [w["text"].strip() for w in words[index:index + length]] if isinstance(index, int) else []
+    return texts
+
+
+@pytest.mark.timeout(600)  # three answers scored on a shared two-core machine; ~5 minutes when it is quiet
 def test_candidate_answers_by_voice_and_reads_feedback_and_report(server, browser) -> None:  # noqa: ANN001
     try:
         candidate_journey(server, browser)
@@ -168,15 +220,28 @@ def candidate_journey(server: dict, browser) -> None:  # noqa: ANN001
     page.wait_for_url(re.compile(r"/interviews/\d+/$"), timeout=120000)  # the first start loads MiniLM
     page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
     shot(page, "05-room")
+    violations = axe_violations(page, "room")
     session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
-    first = answer_by_voice(page, 13.0)
+    first = answer_by_voice(page, 13.0, keyboard=True)
     shot(page, "06-room-after-answer")
     assert len(first["loudness"]) > 2, f"the loudness meter never moved: {first['loudness']}"
     page.wait_for_selector("#next-question:not([hidden])", timeout=180000)
     page.click("#next-question")
     second = answer_by_voice(page, 6.0)
     assert len(second["loudness"]) > 1
+    violations += axe_violations(page, "room-answered")
+    # A second attempt at the first question (typed, through the room's own endpoint, so it is scored while the
+    # spoken ones are): the first answer's page compares the two.
+    with sqlite3.connect(server["db"]) as db:
+        (first_question,) = db.execute("SELECT id FROM interviews_sessionquestion WHERE session_id = ? AND "
+                                       "position = 1", (session_id,)).fetchone()
+    csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    retyped = page.request.post(f"/interviews/{session_id}/questions/{first_question}/answer/", form={
+        "text": "Fixtures give each test its setup and teardown, for example a temporary database that is created "
+                "once and shared. Parametrize runs one test over many inputs, so each case is reported on its own."},
+        headers={"X-CSRFToken": csrf, "Accept": "application/json"})
+    assert retyped.status == 201, retyped.text()
 
     # The server received what the microphone played: duration and words.
     deadline = time.monotonic() + 240
@@ -184,32 +249,53 @@ def candidate_journey(server: dict, browser) -> None:  # noqa: ANN001
     while time.monotonic() < deadline:
         with sqlite3.connect(server["db"]) as db:
             rows = db.execute(
-                "SELECT a.id, a.status, a.audio_bytes, a.duration_s, a.transcript FROM interviews_answer a "
+                "SELECT a.id, a.status, a.audio_bytes, a.duration_s, a.transcript, a.delivery, a.words "
+                "FROM interviews_answer a "
                 "JOIN interviews_sessionquestion q ON a.question_id = q.id WHERE q.session_id = ? ORDER BY a.id",
                 (session_id,)).fetchall()
-        if len(rows) == 2 and all(r[1] in ("scored", "failed") for r in rows):
+        if len(rows) == 3 and all(r[1] in ("scored", "failed") for r in rows):
             break
         time.sleep(2)
-    assert [r[1] for r in rows] == ["scored", "scored"], rows
+    assert [r[1] for r in rows] == ["scored", "scored", "scored"], [r[:4] for r in rows]
     first_answer = rows[0]
     assert first_answer[2] > 16000 * 2 * 8, "less than 8 s of audio arrived for a 13 s answer"
     assert abs(first_answer[2] / 32000 - first_answer[3]) < 0.05
     assert "country" in first_answer[4].lower(), f"the transcript does not match jfk.wav: {first_answer[4]!r}"
     assert first["captions"].strip(), "no live captions appeared"
 
+    fillers = mark_a_filler(server["db"], first_answer)
     page.goto(f"/interviews/answers/{first_answer[0]}/")
     page.wait_for_selector("main")
+    page.screenshot(path=str(SHOTS / "07a-answer-first-screen.png"))  # what the candidate sees before scrolling
+    attempts = page.locator("[data-attempts]").bounding_box()
+    assert attempts is not None and attempts["y"] < 900, f"the attempts start below the first screen: {attempts}"
+    assert page.locator("[data-attempts] .attempt").count() == 2
+    assert page.locator("[data-verdict-fix]").is_visible() and page.locator("[data-verdict-best]").is_visible()
+    marked = page.locator("[data-replay-transcript] mark.mark-filler").all_inner_texts()
+    assert sorted(marked) == sorted(fillers), f"fillers marked {marked}, stored {fillers}"
+    page.evaluate("document.querySelectorAll('main details').forEach(d => { d.open = true; })")
     shot(page, "07-answer-feedback")
+    violations += axe_violations(page, "feedback")
     assert "country" in page.content().lower()
     replay_follows_the_transcript(page)
 
     page.goto(f"/interviews/{session_id}/")
     page.click("text=Finish and get the report")
     page.wait_for_url(f"**/interviews/{session_id}/report/**")
-    page.wait_for_function("() => !document.querySelector('[data-report-pending]')", timeout=120000)
-    page.reload()
+    # The page reloads itself when the report is ready (static/js/status-poll.js).
+    page.wait_for_selector("[data-score=content]", timeout=180000)
     shot(page, "08-report")
-    assert "report" in page.content().lower()
+    violations += axe_violations(page, "report")
+    assert not violations, "\n".join(violations)
+    page.fill("#share-note", "my mentor")
+    page.click("text=Make a link")
+    shared_url = page.locator("[data-share-url]").first.input_value()
+    mentor = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()  # no login
+    response = mentor.goto(shared_url)
+    assert response is not None and response.status == 200 and mentor.locator("[data-shared]").is_visible()
+    assert mentor.locator("a[href*='/interviews/answers/']").count() == 0
+    shot(mentor, "08b-shared-report")
+    mentor.context.close()
 
     page.goto("/accounts/profile/")
     page.fill("input[name=title]", "Backend engineer")

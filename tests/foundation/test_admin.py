@@ -25,7 +25,7 @@ def one_of_everything(admin, instructor, candidate):  # noqa: ANN001, ANN201
         TopicMastery,
     )
     from rag.models import BankQuestion
-    from sessions.models import Answer, Assignment, InterviewSession, Report, SessionQuestion
+    from sessions.models import Answer, Assignment, InterviewSession, Report, ReportShareLink, SessionQuestion
 
     topic, _ = Topic.objects.get_or_create(slug="admin-topic", defaults={"name": "Admin topic"})
     subtopic, _ = Subtopic.objects.get_or_create(topic=topic, slug="admin-sub", defaults={"name": "Admin sub"})
@@ -44,6 +44,11 @@ def one_of_everything(admin, instructor, candidate):  # noqa: ANN001, ANN201
                                               subtopic=subtopic)
     answer = Answer.objects.create(question=question, user=candidate, transcript="X is Y.")
     Report.objects.create(session=session)
+    from datetime import timedelta
+
+    from django.utils import timezone as tz
+
+    ReportShareLink.objects.create(session=session, note="mentor", expires_at=tz.now() + timedelta(days=14))
     SubtopicMastery.objects.create(user=candidate, subtopic=subtopic)
     TopicMastery.objects.create(user=candidate, topic=topic)
     from django.utils import timezone

@@ -38,7 +38,7 @@ def owned(candidate):  # noqa: ANN001, ANN201
 
     from accounts.models import JobDescription, Resume
     from mastery.models import StudyPlan, StudyPlanItem, Subtopic, Topic
-    from sessions.models import Answer, InterviewSession, SessionQuestion
+    from sessions.models import Answer, InterviewSession, ReportShareLink, SessionQuestion
 
     topic, _ = Topic.objects.get_or_create(slug="own-topic", defaults={"name": "Own topic"})
     subtopic, _ = Subtopic.objects.get_or_create(topic=topic, slug="own-sub", defaults={"name": "Own sub"})
@@ -51,8 +51,9 @@ def owned(candidate):  # noqa: ANN001, ANN201
     job = JobDescription.objects.create(user=candidate, title="Engineer", text="Python and SQL " * 10)
     plan = StudyPlan.objects.create(user=candidate)
     item = StudyPlanItem.objects.create(plan=plan, kind="study", subtopic=subtopic, title="Study")
+    link = ReportShareLink.objects.create(session=session, expires_at=timezone.now() + timezone.timedelta(days=1))
     return {"session_id": session.pk, "question_id": question.pk, "answer_id": answer.pk, "resume_id": resume.pk,
-            "job_id": job.pk, "item_id": item.pk}
+            "job_id": job.pk, "item_id": item.pk, "link_id": link.pk}
 
 
 def fill(route: str, ids: dict[str, int]) -> str:

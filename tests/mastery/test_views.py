@@ -3,6 +3,9 @@ and reset go through POST with a confirmation."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -100,10 +103,32 @@ def test_mark_done_is_post_only_and_owner_only(candidate_client, history, other_
 
 def test_progress_page_charts_scores_and_delivery_bands(candidate_client, history, catalogue):
     _crafted(history, catalogue)
-    html = candidate_client.get(reverse("mastery:progress")).content.decode()
+    history.new_session()
+    history.answer(catalogue["sorting"], 60, **spoken(wpm=150, fillers=1))
+    html = unescape(candidate_client.get(reverse("mastery:progress")).content.decode())
     assert "Content and delivery scores per interview" in html
-    assert "Pace" in html and "target 120–160 wpm" in html and "outside the band" in html
-    assert html.count("<svg") >= 4  # scores + pace, fillers, pauses, pitch
+    assert "Pace" in html and "target 120–160 wpm" in html and "outside the band" not in html.split("Latest:")[1]
+    assert html.count("<svg") >= 3  # scores, pace, fillers, topics (pauses and pitch need a signal)
+    assert "Content score per topic per interview" in html and "Test Algorithms: " in html
+    assert "A chart appears from 3 interviews" not in html.split("data-skill-trends")[1].split("Filler")[0]
+
+
+def test_progress_with_one_or_two_interviews_says_the_values_instead_of_a_lonely_dot(candidate_client, history,
+                                                                                      catalogue):
+    history.answer(catalogue["sorting"], 62, **spoken(wpm=185))
+    html = unescape(candidate_client.get(reverse("mastery:progress")).content.decode())
+    main = html.split("<main", 1)[1]
+    assert "<svg" not in main and "<circle" not in main
+    assert "Content: 62 on " in main and "your only measured interview so far" in main
+    assert "Pace: 185 wpm on " in main and "The latest is outside the target." in main
+    assert "A chart appears from 3 interviews." in main
+    history.new_session()
+    history.answer(catalogue["sorting"], 70, **spoken(wpm=150))
+    main = unescape(candidate_client.get(reverse("mastery:progress")).content.decode()).split("<main", 1)[1]
+    assert "<svg" not in main
+    assert re.search(r"Content: 62 on \w+ \d+, then 70 on \w+ \d+ \(up 8\)\.", main)
+    assert re.search(r"Pace: 185 wpm on \w+ \d+, then 150 wpm on \w+ \d+ \(down 35\)\. The latest is inside", main)
+    assert "Test Algorithms: 62 on " in main  # per topic, in words too
 
 
 def test_reset_needs_confirmation(candidate_client, candidate, history, catalogue):

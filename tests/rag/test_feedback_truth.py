@@ -33,7 +33,8 @@ def test_the_incorrect_section_lists_what_was_said_the_correction_and_why() -> N
     assert item.point == WRONG["point"] and item.said == WRONG["sentence"]
     assert item.correction == WRONG["correction"] and item.why == WRONG["why"]
     # The correction leads the stronger-answer outline and the improvements.
-    assert feedback.stronger_answer_outline[0].startswith("Correct: " + WRONG["correction"])
+    # The correction as a clause: its own full stop does not land before the "(not …)".
+    assert feedback.stronger_answer_outline[0].startswith("Correct: " + WRONG["correction"].rstrip(".") + " (not “")
     assert feedback.improvements[0].category == "incorrect"
     assert "every row" in feedback.improvements[0].detail
     assert "1 key point wrong" in feedback.summary
