@@ -210,6 +210,9 @@ CELERY_RESULT_EXPIRES = 3600
 EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
 # Nice value (0-19) of the embedded task threads: scoring yields the CPU to the event loop serving live audio.
 EMBEDDED_TASK_NICE: int = env.int("EMBEDDED_TASK_NICE", default=10)
+# "priority": an answer's later steps run before other answers' first steps (interviewprep/tasking.py); "fifo":
+# whole chains in arrival order, the old behaviour, kept only as bench/burst.py's same-run baseline.
+EMBEDDED_TASK_ORDER: str = env.str("EMBEDDED_TASK_ORDER", default="priority")
 
 # --- Email -----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
