@@ -280,6 +280,11 @@ AUDIO_MAX_ANSWER_SECONDS: int = env.int("AUDIO_MAX_ANSWER_SECONDS", default=600)
 AUDIO_METRICS_PER_SECOND: float = env.float("AUDIO_METRICS_PER_SECOND", default=5.0)
 AUDIO_RETENTION_DAYS: int = env.int("AUDIO_RETENTION_DAYS", default=30)
 WS_MAX_TEXT_BYTES: int = 4096
+# Database threads of the audio sockets (connect, answer start and end) on a server database; SQLite uses one.
+WS_DB_THREADS: int = env.int("WS_DB_THREADS", default=4)
+# The old edges: every frame hops to the shared sync thread and the sockets' queries run there. Only for the
+# same-run baseline of bench/burst.py; never in production.
+WS_LEGACY_EDGES: bool = env.bool("WS_LEGACY_EDGES", default=False)
 
 # --- Transcription -----------------------------------------------------------------------------
 ASSEMBLYAI_API_KEY: str = env.str("ASSEMBLYAI_API_KEY", default="")
@@ -291,6 +296,9 @@ WHISPER_CPU_THREADS: int = env.int("WHISPER_CPU_THREADS", default=2)
 WHISPER_BEAM_SIZE: int = env.int("WHISPER_BEAM_SIZE", default=5)
 LIVE_CAPTIONS: str = env.str("LIVE_CAPTIONS", default="auto")  # auto (AssemblyAI if keyed, else local) | off
 LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)
+# Admission: at most this many answers per process get live captions (0: no cap). An answer over the cap is
+# recorded, measured and transcribed in full as usual, without live captions; the page says why.
+LIVE_CAPTION_STREAMS_MAX: int = env.int("LIVE_CAPTION_STREAMS_MAX", default=0)
 LIVE_CAPTION_INTERVAL_S: float = env.float("LIVE_CAPTION_INTERVAL_S", default=1.0)
 
 # --- Knowledge: embeddings, FAISS, LLM ----------------------------------------------------------

@@ -131,10 +131,22 @@ def _embedded_pool() -> PriorityPool:
         return _pool
 
 
-def embedded_queue_depth() -> dict[str, int]:
-    """The in-process pool's queued and running tasks (zeros before the first task)."""
-    pool = _pool
-    return pool.depth() if pool is not None else {"queued": 0, "running": 0}
+# The broker queues (interviewprep/celery.py routes tasks to them).
+QUEUES = ("ml", "score", "default")
+
+
+def queue_depths() -> dict[str, dict[str, int]]:
+    """Tasks waiting per queue: the in-process pool's (embedded: queued and running) or the broker's (distributed:
+    messages not yet taken by a worker, per queue). A blocking call in distributed mode: run it off the loop."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        pool = _pool
+        return {"embedded": pool.depth() if pool is not None else {"queued": 0, "running": 0}}
+    from interviewprep.celery import app
+
+    with app.connection_for_read() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+        client = conn.default_channel.client
+        return {queue: {"queued": int(client.llen(queue))} for queue in QUEUES}
 
 
 def _run_eager(signature: Signature, priority: int) -> None:

@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_SPEECH = ROOT.parent / "shared" / "speech"
+# The shared recordings sit next to the checkout; SPEECH_DIR points elsewhere (a git worktree one level deeper).
+SHARED_SPEECH = Path(os.environ.get("SPEECH_DIR") or ROOT.parent / "shared" / "speech")
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
