@@ -19,3 +19,8 @@ class AudioConfig(AppConfig):
             validate_silence_s(settings.HANDS_FREE_SILENCE_S)
         except ValueError as exc:
             raise ImproperlyConfigured(f"HANDS_FREE_SILENCE_S: {exc}") from exc
+
+        from audio.admission import snapshot
+        from interviewprep.health import health_load_register
+
+        health_load_register("streams", snapshot)

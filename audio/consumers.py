@@ -1,21 +1,33 @@
 """`/ws/interview/<session id>/`: the audio socket of one interview room (protocol: docs/protocol.md).
 
 An interface: it authenticates, parses and validates messages, and routes them to the answer's `AnswerStream`
-(audio/live.py) and to the interview services. Database calls are short and go through
-`database_sync_to_async`; CPU-heavy work never runs on that shared thread.
+(audio/live.py) and to the interview services. CPU-heavy work never runs on the event loop's shared sync thread.
+
+The edges of an answer never hold up other sockets' frames: database calls (`connect`, `answer.start`,
+`answer.end`) run on the consumer's own small executor, not on the one sync thread that Channels, Django's sync
+views and the auth middleware share; audio frames and channel-layer events skip Channels' per-message connection
+clean-up hop to that thread (`dispatch`); the session's owner is cached; the pipeline is queued after commit and
+never waited for. `WS_LEGACY_EDGES` restores the old paths, only as bench/burst.py's same-run baseline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import threading
 import time
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import connection
 
 from audio.live import AnswerStream, StreamError
 from sessions import notify
@@ -46,28 +58,85 @@ class ProtocolError(Exception):
         self.code = code
 
 
-# --- database access (short queries on the shared sync thread) ------------------------------------------
+# --- database access (off the shared sync thread) -------------------------------------------------------
 
-@database_sync_to_async
-def _load_session(session_id: int) -> Any:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_db_pool_lock = threading.Lock()
+_db_pool: ThreadPoolExecutor | None = None
+
+
+def _socket_db_pool() -> ThreadPoolExecutor:
+    """The sockets' own database threads. SQLite takes one writer at a time, so more threads would only wait on its
+    lock (and an in-memory test database refuses two writing threads); a server database gets a few."""
+    global _db_pool
+    with _db_pool_lock:
+        if _db_pool is None:
+            workers = 1 if connection.vendor == "sqlite" else settings.WS_DB_THREADS
+            _db_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ws-db")
+        return _db_pool
+
+
+def _socket_db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`database_sync_to_async` on the sockets' own executor (connections cleaned up before and after each call),
+    so a slow write at a burst of connects or answer ends never queues other sockets behind the shared sync thread.
+    """
+    shared = database_sync_to_async(fn)
+
+    @functools.wraps(fn)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        if settings.WS_LEGACY_EDGES:
+            return await shared(*args, **kwargs)
+        return await database_sync_to_async(fn, thread_sensitive=False, executor=_socket_db_pool())(*args, **kwargs)
+
+    return call
+
+
+# Session id -> owner id. An interview never changes owner, so a reconnecting class (every socket of a burst
+# reconnecting after a network blip) authorises from memory; only ids that exist are cached.
+_OWNERS_MAX = 10_000
+_owners: OrderedDict[int, int] = OrderedDict()
+
+
+@_socket_db
+def _load_owner(session_id: int) -> int | None:
     from sessions.models import InterviewSession
 
-    return InterviewSession.objects.filter(pk=session_id).only("id", "owner_id", "status", "hands_free").first()
+    return InterviewSession.objects.filter(pk=session_id).values_list("owner_id", flat=True).first()
 
 
-@database_sync_to_async
-def _answer_in_progress(session_id: int) -> dict[str, Any] | None:
+async def _session_owner(session_id: int, user_id: int) -> int | None:
+    owner = _owners.get(session_id)
+    # Only a match is trusted from memory: a miss or another owner is read again (ids are never reused).
+    if owner != user_id or settings.WS_LEGACY_EDGES:
+        owner = await _load_owner(session_id)
+        if owner is None:
+            return None
+        _owners[session_id] = owner
+        if len(_owners) > _OWNERS_MAX:
+            _owners.popitem(last=False)
+    return owner
+
+
+@_socket_db
+def _session_state(session_id: int) -> tuple[bool, dict[str, Any] | None]:
+    """(hands-free?, the answer still recording, if any): what a connect needs, in one trip to the database."""
     from sessions.models import InterviewSession
     from sessions.services import answer_in_progress
 
-    answer = answer_in_progress(session=InterviewSession.objects.get(pk=session_id))
+    session = InterviewSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise InterviewSession.DoesNotExist  # deleted since its owner was cached
+    answer = answer_in_progress(session=session)
     if answer is None:
-        return None
+        return session.hands_free, None
     size = answer.audio_path.stat().st_size if answer.audio_path.exists() else 0
-    return {"answer_id": answer.pk, "question_id": answer.question_id, "received_bytes": size - size % 2}
+    return session.hands_free, {"answer_id": answer.pk, "question_id": answer.question_id,
+                                "received_bytes": size - size % 2}
 
 
-@database_sync_to_async
+@_socket_db
 def _begin_answer(session_id: int, user_id: int, question_id: int) -> dict[str, Any]:
     from sessions.models import SessionQuestion
     from sessions.services import InterviewError, answer_begin
@@ -84,7 +153,7 @@ def _begin_answer(session_id: int, user_id: int, question_id: int) -> dict[str, 
             "audio_path": answer.audio_path, "started_wall": answer.started_at.timestamp()}
 
 
-@database_sync_to_async
+@_socket_db
 def _resume_answer(session_id: int, answer_id: int) -> dict[str, Any]:
     from sessions.models import Answer, AnswerStatus
 
@@ -97,7 +166,7 @@ def _resume_answer(session_id: int, answer_id: int) -> dict[str, Any]:
             "audio_path": answer.audio_path, "started_wall": answer.started_at.timestamp()}
 
 
-@database_sync_to_async
+@_socket_db
 def _complete_answer(answer_id: int, signal: dict[str, Any], audio_bytes: int,
                      live_transcript: dict[str, Any] | None, live_engine: str) -> None:
     from sessions.models import Answer
@@ -112,6 +181,10 @@ def writer_group(answer_id: int) -> str:
     return f"answer-writer-{answer_id}"
 
 
+# Messages that never touch the database: an audio frame, and events from the channel layer.
+_NO_DB_EVENTS = frozenset({"session.event", "answer.takeover"})
+
+
 class InterviewConsumer(AsyncWebsocketConsumer):
     session_id: int | None = None
     stream: AnswerStream | None = None
@@ -119,6 +192,20 @@ class InterviewConsumer(AsyncWebsocketConsumer):
     # When the server ended the last answer on silence: the browser keeps streaming until it hears so, and the
     # frames in flight then are dropped quietly instead of each drawing a `no_answer` error.
     _server_ended_at: float = -1e9
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels awaits `aclose_old_connections()` on the one shared sync thread before every message. For an
+        audio frame (8 a second per socket) that hop is ~12% of the server's time and, worse, waits behind whatever
+        that thread is doing (another socket's connect, a sync page view): every frame of every socket queued
+        behind it. Frames and channel-layer events touch no database, so they go straight to their handler; the
+        messages that do (connect, text, disconnect) keep the clean-up, and their own queries clean up around
+        themselves too (`_socket_db`)."""
+        kind = message.get("type")
+        if not settings.WS_LEGACY_EDGES and (
+                (kind == "websocket.receive" and message.get("bytes") is not None) or kind in _NO_DB_EVENTS):
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
 
     async def connect(self) -> None:
         # Accept first, then close with an application code: a close before accept reaches browsers as a bare
@@ -129,21 +216,28 @@ class InterviewConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_ANONYMOUS)
             return
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        session = await _load_session(session_id)
-        if session is None or session.owner_id != user.pk:
+        if await _session_owner(session_id, user.pk) != user.pk:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        from sessions.models import InterviewSession
+
+        try:
+            hands_free, in_progress = await _session_state(session_id)
+        except InterviewSession.DoesNotExist:
+            _owners.pop(session_id, None)
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.session_id = session_id
         self.user_id = user.pk
         # Only a hands-free interview's answers are ended by the server; the others wait for `answer.end`.
-        self.end_on_silence_s = settings.HANDS_FREE_SILENCE_S if session.hands_free else None
+        self.end_on_silence_s = settings.HANDS_FREE_SILENCE_S if hands_free else None
         self._text_window = (0.0, 0)
         self._error_window = (0.0, 0)
         self._frame_window = (0.0, 0)
         notify.web_loop_register(asyncio.get_running_loop())
         await self.channel_layer.group_add(notify.session_group(session_id), self.channel_name)
         await self.send_json({"type": "ready", "session_id": session_id, "engine": caption_engine_preference(),
-                              "answer_in_progress": await _answer_in_progress(session_id)})
+                              "answer_in_progress": in_progress})
 
     async def disconnect(self, code: int) -> None:
         if self.session_id is not None:

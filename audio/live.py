@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 
+from audio import admission
 from audio.dsp import EndPointer, StreamingAnalyzer
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class AnswerStream:
         self.endpointer = (EndPointer(silence_s=end_on_silence_s, sample_rate=settings.AUDIO_SAMPLE_RATE)
                            if end_on_silence_s is not None else None)
         self.silence_reached = False
+        self.captions_paused = False  # over LIVE_CAPTION_STREAMS_MAX: no live captions, the final transcript as usual
 
     @property
     def engine(self) -> str:
@@ -117,11 +119,22 @@ class AnswerStream:
             raise
         self._file = handle
         self.received_bytes = existing
+        admission.stream_opened(id(self))
         await self._start_captioner(time_offset_s=existing / BYTES_PER_SECOND)
 
     async def _start_captioner(self, *, time_offset_s: float) -> None:
         from audio.transcription.live import LiveCaptioner
 
+        if self._caption_prefer == "off":
+            return
+        if not admission.caption_slot_acquire(id(self)):
+            # Back-pressure: this process already captions as many answers as it can keep up with. The answer is
+            # recorded and measured as usual and its final transcript is made from the whole file; only the live
+            # captions are skipped, and the page says so.
+            self.captions_paused = True
+            await self._emit({"type": "captions.paused", "reason": "server_busy",
+                              "message": admission.CAPTIONS_PAUSED_MESSAGE})
+            return
         # After a resume AssemblyAI would hear only the rest of the answer: it may caption, but `end()` drops its
         # transcript so the final one is made locally from the whole stored file.
         self.captioner = LiveCaptioner(emit=self._on_caption, prefer=self._caption_prefer,
@@ -131,6 +144,7 @@ class AnswerStream:
         except Exception:  # noqa: BLE001 - captions are optional; the final transcript is made from the file
             log.exception("live captioner failed to start; continuing without captions")
             self.captioner = None
+            admission.caption_slot_release(id(self))
 
     async def _on_caption(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -140,6 +154,10 @@ class AnswerStream:
             self._count_fillers()
         elif kind == "transcript.partial":
             self._partial_words = list(event.get("words", []))
+        words = event.get("words") or []
+        if words and isinstance(words[-1], dict) and isinstance(words[-1].get("end"), int | float):
+            admission.caption_lag_record(id(self), audio_s=self.received_bytes / BYTES_PER_SECOND,
+                                         caption_end_s=float(words[-1]["end"]))
         await self._emit(event)
 
     def _count_fillers(self) -> None:
@@ -225,6 +243,13 @@ class AnswerStream:
         """Finish the answer: the signal aggregates and, when AssemblyAI ran the whole answer, its transcript."""
         assert self.analyzer is not None
         self.ended = True
+        try:
+            return await self._finish()
+        finally:
+            admission.stream_closed(id(self))
+
+    async def _finish(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        assert self.analyzer is not None
         self._close_file()
         aggregates = self.analyzer.finish()
         live_transcript = None
@@ -257,6 +282,7 @@ class AnswerStream:
 
     async def _close_captioner(self) -> None:
         captioner, self.captioner = self.captioner, None
+        admission.caption_slot_release(id(self))
         if captioner is not None:
             try:
                 await captioner.close()
@@ -267,3 +293,4 @@ class AnswerStream:
         """The socket went away mid-answer: keep what arrived (the file) so the answer can be resumed."""
         self._close_file()
         await self._close_captioner()
+        admission.stream_closed(id(self))

@@ -1,6 +1,6 @@
-"""Launch the distributed mode on one machine: N daphne processes, Celery workers for the `default` and `ml`
-queues, PostgreSQL and Redis (already running). A deployment can copy this (or `Procfile`); the load generator
-and the distributed tests use it.
+"""Launch the distributed mode on one machine: N daphne processes, Celery workers for the `default` and
+`score,ml` queues, PostgreSQL and Redis (already running). A deployment can copy this (or `Procfile`); the load
+generator and the distributed tests use it.
 
     .venv/bin/python bench/distributed.py --database-url postgres://postgres@127.0.0.1:5432/interviewprep \
         --redis-url redis://127.0.0.1:6379/0 --daphne 2 --base-port 8001
@@ -92,7 +92,9 @@ class Stack:
 
     def start_worker(self, queue: str) -> None:
         concurrency = self.ml_concurrency if queue == "ml" else self.default_concurrency
-        self._spawn(f"worker-{queue}", [str(VENV_BIN / "celery"), "-A", "interviewprep", "worker", "-Q", queue,
+        # The ml worker also takes the `score` queue, as the README's command does (interviewprep/celery.py).
+        queues = "score,ml" if queue == "ml" else queue
+        self._spawn(f"worker-{queue}", [str(VENV_BIN / "celery"), "-A", "interviewprep", "worker", "-Q", queues,
                                         "-c", str(concurrency), "-n", f"{queue}@%h", "--without-gossip",
                                         "--without-mingle", "-l", "info"])
 

@@ -40,7 +40,7 @@ from bench.distributed import Stack, create_database, drop_database, wait_health
 
 FRAME = 4096
 BYTES_PER_SECOND = 32000
-SPEECH = ROOT.parent / "shared" / "speech"
+SPEECH = Path(os.environ.get("SHARED_SPEECH_DIR") or ROOT.parent / "shared" / "speech")  # as tests/conftest.py
 
 SETUP_SCRIPT = """
 import json, sys

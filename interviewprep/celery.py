@@ -1,5 +1,13 @@
-"""The Celery app. Queues: `default` for light work (feedback, mastery, reports), `ml` for transcription and
-embeddings, so a deployment can give the heavy models their own workers."""
+"""The Celery app. Queues: `ml` for transcription and index builds (whisper), `score` for an answer's content
+score (MiniLM), `default` for light work (feedback, mastery, finalize, reports), so a deployment can give the heavy
+models their own workers.
+
+`score` is its own queue so that a scored step never waits behind the transcriptions of a burst: with one `ml`
+queue, 300 answers ending together queued 300 transcriptions ahead of the first score. The README's ml worker
+consumes `-Q score,ml`; Celery's Redis transport rotates the queues it polls after each message, so that worker
+alternates: after each transcription it takes a waiting score first (an answer's chain finishes before new
+transcriptions take all its time).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ app.conf.task_routes = {
     "rag.tasks.index_*": {"queue": "ml"},
     "rag.tasks.score_*": {"queue": "ml"},
     "rag.tasks.process_resume": {"queue": "ml"},
-    "rag.tasks.answer_score_content": {"queue": "ml"},  # loads MiniLM
+    "rag.tasks.answer_score_content": {"queue": "score"},  # loads MiniLM; never behind the burst's transcriptions
 }
 app.autodiscover_tasks()
 

@@ -1,16 +1,55 @@
-"""`/healthz`: database, channel layer and broker status, for load balancers and the smoke test."""
+"""`/healthz`: database, channel layer and broker status, for load balancers and the smoke test; and the load of
+this process for operators (live streams, live captions and their lag, task queue depths), also shown on the
+staff-only status page `/healthz/status`.
+
+The load sections come from the apps that own them (`audio` registers its streams in its AppConfig.ready): this
+core module imports no app.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+
+from interviewprep.tasking import queue_depths
+
+log = logging.getLogger(__name__)
+
+LoadSection = Callable[[], dict[str, Any]]
+_load_sections: dict[str, LoadSection] = {}
+
+
+def health_load_register(name: str, section: LoadSection) -> None:
+    """Add a section to the load report: a cheap, non-blocking function of this process's state."""
+    _load_sections[name] = section
+
+
+async def process_load() -> dict[str, Any]:
+    """This process's load: every registered section, and the task queues' depth (null when unreachable)."""
+    load: dict[str, Any] = {}
+    for name, section in _load_sections.items():
+        try:
+            load[name] = section()
+        except Exception:  # noqa: BLE001 - a report never raises
+            log.exception("load section %s failed", name)
+            load[name] = None
+    try:
+        load["queues"] = await asyncio.wait_for(sync_to_async(queue_depths, thread_sensitive=False)(), timeout=3)
+    except Exception:  # noqa: BLE001 - a broker that is down is reported by the checks
+        load["queues"] = None
+    return load
 
 
 def _check_database() -> dict[str, object]:
@@ -58,5 +97,16 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         )
     )
     ok = all(check["ok"] for check in checks.values())
-    return JsonResponse({"status": "ok" if ok else "degraded", "mode": settings.RUN_MODE, "checks": checks},
-                        status=200 if ok else 503)
+    return JsonResponse({"status": "ok" if ok else "degraded", "mode": settings.RUN_MODE, "checks": checks,
+                         "load": await process_load()}, status=200 if ok else 503)
+
+
+async def status_page(request: HttpRequest) -> HttpResponse:
+    """Staff only: the same load as `/healthz`, readable, refreshing itself. Per process: behind a load balancer
+    each reload may show another daphne process (its pid is shown)."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not user.is_staff:
+        return HttpResponse("Staff only.", status=403)
+    return TemplateResponse(request, "ops/status.html", {"mode": settings.RUN_MODE, "load": await process_load()})

@@ -210,6 +210,9 @@ CELERY_RESULT_EXPIRES = 3600
 EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
 # Nice value (0-19) of the embedded task threads: scoring yields the CPU to the event loop serving live audio.
 EMBEDDED_TASK_NICE: int = env.int("EMBEDDED_TASK_NICE", default=10)
+# "priority": an answer's later steps run before other answers' first steps (interviewprep/tasking.py); "fifo":
+# whole chains in arrival order, the old behaviour, kept only as bench/burst.py's same-run baseline.
+EMBEDDED_TASK_ORDER: str = env.str("EMBEDDED_TASK_ORDER", default="priority")
 
 # --- Email -----------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -286,6 +289,11 @@ AUDIO_METRICS_PER_SECOND: float = env.float("AUDIO_METRICS_PER_SECOND", default=
 HANDS_FREE_SILENCE_S: float = env.float("HANDS_FREE_SILENCE_S", default=1.8)
 AUDIO_RETENTION_DAYS: int = env.int("AUDIO_RETENTION_DAYS", default=30)
 WS_MAX_TEXT_BYTES: int = 4096
+# Database threads of the audio sockets (connect, answer start and end) on a server database; SQLite uses one.
+WS_DB_THREADS: int = env.int("WS_DB_THREADS", default=4)
+# The old edges: every frame hops to the shared sync thread and the sockets' queries run there. Only for the
+# same-run baseline of bench/burst.py; never in production.
+WS_LEGACY_EDGES: bool = env.bool("WS_LEGACY_EDGES", default=False)
 
 # --- Transcription -----------------------------------------------------------------------------
 ASSEMBLYAI_API_KEY: str = env.str("ASSEMBLYAI_API_KEY", default="")
@@ -297,6 +305,9 @@ WHISPER_CPU_THREADS: int = env.int("WHISPER_CPU_THREADS", default=2)
 WHISPER_BEAM_SIZE: int = env.int("WHISPER_BEAM_SIZE", default=5)
 LIVE_CAPTIONS: str = env.str("LIVE_CAPTIONS", default="auto")  # auto (AssemblyAI if keyed, else local) | off
 LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)
+# Admission: at most this many answers per process get live captions (0: no cap). An answer over the cap is
+# recorded, measured and transcribed in full as usual, without live captions; the page says why.
+LIVE_CAPTION_STREAMS_MAX: int = env.int("LIVE_CAPTION_STREAMS_MAX", default=0)
 LIVE_CAPTION_INTERVAL_S: float = env.float("LIVE_CAPTION_INTERVAL_S", default=1.0)
 
 # --- Knowledge: embeddings, FAISS, LLM ----------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", session_views.landing, name="landing"),
     path("dashboard/", session_views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/status", health.status_page, name="status"),
     path("accounts/", include("accounts.urls")),
     path("cohorts/", include("sessions.urls_cohorts")),
     path("interviews/", include("sessions.urls")),

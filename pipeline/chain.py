@@ -1,6 +1,10 @@
 """The path of one answer after `answer.end`, as a Celery chain of the steps' registered task names:
 
-    transcribe (ml) -> content score (ml) -> feedback -> mastery -> finalize (status, follow-up, push)
+    transcribe (ml) -> content score (score) -> feedback -> mastery -> finalize (status, follow-up, push)
+
+Under a burst an answer's next step never waits behind the other answers' first steps: distributed, each step
+after transcription is on another queue than `ml` (interviewprep/celery.py); embedded, the in-process pool runs
+later steps first (interviewprep/tasking.py). The report comes after every answer step: it waits for them.
 
 Names, not imports: each app registers its own step task, and this bottom layer chains them without importing
 any app. Mastery comes before finalize so that an answer marked `scored` has updated mastery too: the report waits
@@ -37,4 +41,7 @@ def answer_pipeline_enqueue(*, answer_id: int, force: bool = False) -> None:
 
 def report_build_enqueue(*, session_id: int, wait: int = 0, countdown: float = 0) -> None:
     """Queue the report; `wait` counts the times it already found answers still in the pipeline."""
-    task_enqueue(signature(REPORT_BUILD, args=(session_id, wait), immutable=True), countdown=countdown)
+    # Embedded priority: after every answer step (a report only waits for scored answers), before new
+    # transcriptions, so a candidate whose answers are done gets the report without waiting out a burst.
+    task_enqueue(signature(REPORT_BUILD, args=(session_id, wait), immutable=True), countdown=countdown,
+                 priority=len(ANSWER_STEPS))

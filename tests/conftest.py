@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The shared recordings sit beside the clone; SHARED_SPEECH_DIR points elsewhere (a worktree, a CI cache).
+# The shared recordings sit beside the clone; SHARED_SPEECH_DIR points elsewhere (a git worktree, a CI cache).
 SHARED_SPEECH = Path(os.environ.get("SHARED_SPEECH_DIR") or ROOT.parent / "shared" / "speech")
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")

@@ -285,6 +285,12 @@ socket.addEventListener("transcript.engine", (e) => {
   setEngine(e.detail.engine);
   say(`Live captions switched to ${engineName(e.detail.engine)}: ${e.detail.reason}`, "warning");
 });
+socket.addEventListener("captions.paused", (e) => {
+  // The server is at its live-caption cap: this answer is recorded and transcribed in full, without live captions.
+  setEngine("off");
+  ui.partial.textContent = e.detail.message;
+  say(e.detail.message, "info");
+});
 socket.addEventListener("answer.scored", (e) => onScored(e.detail));
 socket.addEventListener("report.ready", () => { window.location.href = config.urls.report; });
 socket.addEventListener("error", (e) => {

@@ -66,14 +66,14 @@ def pipeline_pool(monkeypatch):  # noqa: ANN001, ANN201
     20 s busy timeout) and PostgreSQL wait instead. The sockets still run concurrently; only the scoring is
     serialised there.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from django.db import connection
+
+    from interviewprep.tasking import PriorityPool
 
     if connection.vendor != "sqlite" or not connection.is_in_memory_db():
         yield
         return
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tasks-test")
+    pool = PriorityPool(workers=1, name="tasks-test")
     monkeypatch.setattr("interviewprep.tasking._pool", pool)
     yield
     pool.shutdown(wait=True)
