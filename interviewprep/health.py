@@ -23,7 +23,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
-from interviewprep.tasking import queue_depths
+from pipeline.tasking import queue_depths
 
 log = logging.getLogger(__name__)
 

@@ -190,7 +190,7 @@ else:
 # --- Celery ----------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED  # embedded: interviewprep.tasking runs tasks on an in-process pool
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED  # embedded: pipeline.tasking runs tasks on an in-process pool
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -210,7 +210,7 @@ CELERY_RESULT_EXPIRES = 3600
 EMBEDDED_TASK_WORKERS: int = env.int("EMBEDDED_TASK_WORKERS", default=2)
 # Nice value (0-19) of the embedded task threads: scoring yields the CPU to the event loop serving live audio.
 EMBEDDED_TASK_NICE: int = env.int("EMBEDDED_TASK_NICE", default=10)
-# "priority": an answer's later steps run before other answers' first steps (interviewprep/tasking.py); "fifo":
+# "priority": an answer's later steps run before other answers' first steps (pipeline/tasking.py); "fifo":
 # whole chains in arrival order, the old behaviour, kept only as bench/burst.py's same-run baseline.
 EMBEDDED_TASK_ORDER: str = env.str("EMBEDDED_TASK_ORDER", default="priority")
 

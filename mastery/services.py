@@ -412,8 +412,8 @@ def study_plan_generate(*, user: User, source_session: Any = None, force: bool =
 
 def study_plan_enqueue(*, user: User, session: Any = None) -> None:
     """Queue the plan's rewrite after the current transaction commits (for callers that must not wait)."""
-    from interviewprep.tasking import task_enqueue
     from mastery.tasks import study_plan_generate as task
+    from pipeline.tasking import task_enqueue
 
     task_enqueue(task.si(user.pk, getattr(session, "pk", session)))
 

@@ -6,6 +6,7 @@ app's tasks, `payloads.py` holds the typed values that cross step boundaries, an
 measurements and target bands that the coach (`rag`), `mastery` and `sessions` all read, and `figures.py` the
 figures every page shows about interviews (answered counts, means, pace), each defined once.
 
-This package imports only Django, Celery, the standard library and the project's core (`interviewprep.tasking`):
-apps depend on it, never the other way round (tests/architecture/test_app_graph.py checks it).
+`tasking.py` enqueues tasks in both run modes (Celery in the distributed one, an in-process priority pool in the
+embedded one). This package imports only Django, Celery and the standard library, no app and not the project package:
+apps and the project core depend on it, never the other way round (tests/architecture/test_app_graph.py checks it).
 """

@@ -4,7 +4,7 @@
 
 Under a burst an answer's next step never waits behind the other answers' first steps: distributed, each step
 after transcription is on another queue than `ml` (interviewprep/celery.py); embedded, the in-process pool runs
-later steps first (interviewprep/tasking.py). The report comes after every answer step: it waits for them.
+later steps first (pipeline/tasking.py). The report comes after every answer step: it waits for them.
 
 Names, not imports: each app registers its own step task, and this bottom layer chains them without importing
 any app. Mastery comes before finalize so that an answer marked `scored` has updated mastery too: the report waits
@@ -16,7 +16,7 @@ from __future__ import annotations
 from celery import chain, signature
 from celery.canvas import Signature
 
-from interviewprep.tasking import task_enqueue
+from pipeline.tasking import task_enqueue
 
 # (task name, whether the step takes `force`): the order is the pipeline.
 ANSWER_STEPS: tuple[tuple[str, bool], ...] = (

@@ -184,7 +184,7 @@ def answer_score_content(*, answer_id: int, force: bool = False) -> Any:
 def resume_upload(*, user: User, name: str, data: bytes) -> Resume:
     """Check and store an uploaded resume, then queue its processing. Raises ResumeError with a user message."""
     file_type = upload_check(name=name, data=data[:MAX_UPLOAD_BYTES + 1])
-    from interviewprep.tasking import task_enqueue
+    from pipeline.tasking import task_enqueue
     from rag.tasks import process_resume
 
     try:

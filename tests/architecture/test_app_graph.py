@@ -2,10 +2,10 @@
 
 Layers, bottom first (docs/architecture.md says why this order):
 
-    interviewprep core -> pipeline -> accounts -> mastery -> rag -> sessions -> audio -> composition root
+    pipeline -> interviewprep core -> accounts -> mastery -> rag -> sessions -> audio -> composition root
 
 The composition root is the project package's URL confs, ASGI/WSGI entry points and Celery app: they wire every
-app together and nothing imports them. `pipeline/` imports no app at all, only the project core.
+app together and nothing imports them. `pipeline/` imports nothing of the project at all, not even its core.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-LAYERS = ["interviewprep", "pipeline", "accounts", "mastery", "rag", "sessions", "audio", "composition root"]
+LAYERS = ["pipeline", "interviewprep", "accounts", "mastery", "rag", "sessions", "audio", "composition root"]
 APPS = set(LAYERS) - {"composition root"}
 COMPOSITION_ROOT = {"urls.py", "api_urls.py", "asgi.py", "wsgi.py", "celery.py"}
 
@@ -112,7 +112,7 @@ def test_every_import_goes_down_the_layers() -> None:
 
 def test_pipeline_imports_no_app() -> None:
     imported = {target: where for (source, target), where in app_edges().items() if source == "pipeline"}
-    assert set(imported) <= {"interviewprep"}, imported
+    assert imported == {}, imported
 
 
 def test_the_checker_sees_function_level_and_upward_imports(tmp_path: Path) -> None:

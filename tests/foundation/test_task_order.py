@@ -7,8 +7,8 @@ import threading
 import pytest
 from celery import chain, signature
 
-from interviewprep import tasking
 from interviewprep.celery import app
+from pipeline import tasking
 
 ran: list[str] = []
 gate = threading.Event()

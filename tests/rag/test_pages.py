@@ -51,7 +51,7 @@ def test_tutor_refuses_empty_and_oversize_questions(candidate_client, question, 
 
 @pytest.mark.django_db(transaction=True)  # processing runs on the in-process pool: it must see committed rows
 def test_resume_upload_processes_and_reports_progress_to_the_owner_only(bank, candidate_client, other_candidate):
-    from interviewprep.tasking import embedded_wait
+    from pipeline.tasking import embedded_wait
 
     text = "Jane Doe\nSkills\nPython, Django, PostgreSQL, Docker\nProjects\nPayments API: built a Django REST API."
     response = candidate_client.post(reverse("rag:resume_upload"),
@@ -79,7 +79,7 @@ def test_resume_upload_processes_and_reports_progress_to_the_owner_only(bank, ca
 @pytest.mark.django_db(transaction=True)
 def test_hostile_resume_files_get_a_clear_message_and_store_nothing_usable(bank, candidate_client, name, data,
                                                                            message):
-    from interviewprep.tasking import embedded_wait
+    from pipeline.tasking import embedded_wait
 
     response = candidate_client.post(reverse("rag:resume_upload"), {"file": SimpleUploadedFile(name, data)},
                                      follow=True)

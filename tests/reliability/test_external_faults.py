@@ -68,20 +68,20 @@ def pipeline_pool(monkeypatch):  # noqa: ANN001, ANN201
     """
     from django.db import connection
 
-    from interviewprep.tasking import PriorityPool
+    from pipeline.tasking import PriorityPool
 
     if connection.vendor != "sqlite" or not connection.is_in_memory_db():
         yield
         return
     pool = PriorityPool(workers=1, name="tasks-test")
-    monkeypatch.setattr("interviewprep.tasking._pool", pool)
+    monkeypatch.setattr("pipeline.tasking._pool", pool)
     yield
     pool.shutdown(wait=True)
 
 
 async def test_every_answer_is_scored_locally_when_assemblyai_and_gemini_fail(settings, speech_dir, gemini_fake,  # noqa: F811
                                                                                bank, pipeline_pool):
-    from interviewprep.tasking import embedded_wait
+    from pipeline.tasking import embedded_wait
 
     settings.LIVE_CAPTIONS = "auto"
     settings.AUDIO_MAX_REALTIME_FACTOR = 1000.0

@@ -85,7 +85,7 @@ def test_a_scored_answer_is_not_undone_by_a_late_failure(candidate, answer_facto
 def test_the_chain_in_embedded_mode_ends_failed_when_mastery_gives_up(bank, candidate, answer_factory,  # noqa: ANN001
                                                                       monkeypatch) -> None:  # noqa: ANN001
     """The whole chain, run by the in-process pool: mastery failing past its retries ends the answer `failed`."""
-    from interviewprep.tasking import embedded_wait
+    from pipeline.tasking import embedded_wait
 
     answer = answer_factory(user=candidate, input_mode="text", transcript="Indexes speed up reads.",
                             status="processing", content_score=70.0)
@@ -117,7 +117,7 @@ def test_two_reports_finishing_together_in_embedded_mode_both_complete(bank, can
     slept in its thread would hold it; each must re-queue itself so the answers' last steps get a thread."""
     from celery import signature
 
-    from interviewprep.tasking import embedded_wait, task_enqueue
+    from pipeline.tasking import embedded_wait, task_enqueue
     from sessions.models import InterviewSession, Report, ReportStatus, SessionStatus
 
     assert settings.EMBEDDED_TASK_WORKERS == 2

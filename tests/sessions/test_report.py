@@ -279,7 +279,7 @@ def test_report_task_gives_up_waiting_with_a_message(interview, candidate, answe
 def test_a_ready_report_queues_the_study_plan_rewrite(interview, monkeypatch,  # noqa: ANN001
                                                       django_capture_on_commit_callbacks) -> None:  # noqa: ANN001
     submitted: list = []
-    monkeypatch.setattr("interviewprep.tasking._submit", lambda sig, *_args: submitted.append(sig))
+    monkeypatch.setattr("pipeline.tasking._submit", lambda sig, *_args: submitted.append(sig))
     with django_capture_on_commit_callbacks(execute=True):
         report_build(session_id=interview.pk)
     assert [s.task for s in submitted] == ["mastery.tasks.study_plan_generate"]

@@ -141,7 +141,9 @@ def queue_depths() -> dict[str, dict[str, int]]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         pool = _pool
         return {"embedded": pool.depth() if pool is not None else {"queued": 0, "running": 0}}
-    from interviewprep.celery import app
+    # The project's Celery app (interviewprep/celery.py sets itself as the current app): named here without an
+    # import so that pipeline/ depends on no project package.
+    from celery import current_app as app
 
     with app.connection_for_read() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
