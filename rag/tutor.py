@@ -6,9 +6,10 @@ One turn:
    the previous question. The resolved `query` (standalone) is what is searched; the `focus` is what is asked now.
 2. Decide coverage (`tutor_coverage`): the query is matched to bank questions on their wording, key points and
    reference answer (rag/matching.py's score); the bank covers it when the best score and its margin over the
-   runner-up pass thresholds tuned on tests/data/tutor/ (docs/tutor.md), and every rare term of the focus
-   ("Bloom", "Java") appears in the matched question. A term the matched question never mentions means the nearest
-   question is about something else, however similar the embeddings.
+   runner-up pass thresholds tuned on tests/data/tutor/ (docs/tutor.md), and the rare terms of the focus appear in
+   the matched question: below TERMS_ALL_BELOW all of them, up to COVER_SURE the names among them ("Bloom", "Java",
+   "CTE"). A name the matched question never mentions means the nearest question is about something else, however
+   similar the embeddings; an ordinary word it never uses is just the asker's own phrasing.
 3. Covered: quote only the sentences of that one question's reference answer nearest to the focus, and the key
    points nearest to it; the matched question is the one source. Not covered: "The bank does not cover X; the
    nearest is Y", and no sources. With Gemini configured, Gemini phrases the covered answer from those passages
@@ -37,6 +38,7 @@ MAX_QUESTION_CHARS = 1000
 COVER_MIN = 0.55      # matching score below which the nearest bank question is about something else
 COVER_SURE = 0.75     # at or above this score the margin does not matter
 MARGIN_MIN = 0.06     # between COVER_MIN and COVER_SURE the best must lead the runner-up by this much
+TERMS_ALL_BELOW = 0.60  # under this score every rare term must be in the matched question, above it only names
 RARE_DF = 12          # a term used by at most this many bank questions names a concept, not a way of asking
 MAX_SENTENCES = 3     # sentences quoted from the reference answer
 SENTENCE_DROP = 0.12  # quote sentences within this cosine of the best one
@@ -92,7 +94,7 @@ class Coverage:
     score: float
     margin: float
     runner_up: str
-    missing_terms: tuple[str, ...]  # rare terms of the focus the best question never mentions
+    missing_terms: tuple[str, ...]  # rare terms of the focus the best question never mentions that refuse it
 
 
 # --- turn resolution ---------------------------------------------------------------------------------------
@@ -246,8 +248,29 @@ def tutor_coverage(*, resolved: ResolvedQuestion) -> Coverage:
     known = per_question.get(best.ext_id, set())
     missing = tuple(t for t in _rare_terms(resolved.focus, df) if t.lower() not in known and _stem(t) not in known)
     passes = best.score >= COVER_SURE or (best.score >= COVER_MIN and margin >= MARGIN_MIN)
-    return Coverage(covered=passes and not missing, ext_id=best.ext_id, score=best.score, margin=margin,
-                    runner_up=runner, missing_terms=missing)
+    # How much a missing term counts depends on how sure the match is. People ask in their own words ("I keep
+    # mixing up...", "netstat showed thousands of sockets"), so an ordinary word the bank never uses is no sign of
+    # another subject, except for a weak match; a name ("Bloom", "Java", "CTE", "DaemonSet") the matched question
+    # never mentions is one, unless the match is sure.
+    if best.score >= COVER_SURE:
+        vetoing: tuple[str, ...] = ()
+    elif best.score >= TERMS_ALL_BELOW:
+        vetoing = tuple(t for t in missing if _is_name(t, resolved.focus))
+    else:
+        vetoing = missing
+    return Coverage(covered=passes and not vetoing, ext_id=best.ext_id, score=best.score, margin=margin,
+                    runner_up=runner, missing_terms=vetoing)
+
+
+def _is_name(term: str, text: str) -> bool:
+    """A term written as a name: an acronym (CTE, JVM), CamelCase or digits (DaemonSet, G1), or a capitalised
+    word that does not open the text (Bloom, Java)."""
+    if re.fullmatch(r"[A-Z0-9]{2,}[a-z]?s?", term) or re.search(r"[a-z][A-Z]|\d", term):
+        return True
+    if not term[:1].isupper():
+        return False
+    first = re.match(r"\W*([A-Za-z][\w'-]*)", text)
+    return not (first and first.group(1) == term)
 
 
 # --- the reply ---------------------------------------------------------------------------------------------
