@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_interview_in_chromium import CHROMIUM, server, shot  # noqa: F401 - `server` is a fixture
-from tests.conftest import require
+from tests.browser.test_interview_in_chromium import chromium_with_mic, server, shot  # noqa: F401 - `server` is a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]  # server setup is slow on a busy machine
 SPEECH = Path(__file__).resolve().parents[1] / "data" / "speech"
@@ -92,19 +91,25 @@ def hands_free_mic(tool, tmp_path_factory) -> Path:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def hf_browser(hands_free_mic):  # noqa: ANN001, ANN201
-    require(Path(CHROMIUM).exists(), "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    yield from chromium_with_mic(hands_free_mic)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={hands_free_mic}", "--autoplay-policy=no-user-gesture-required",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        ])
-        try:
-            yield browser
-        finally:
-            browser.close()
+
+def sign_up_and_start_hands_free(page, *, email: str, name: str, count: int) -> None:  # noqa: ANN001
+    """A new candidate starts a hands-free Python interview of `count` questions and waits for the room."""
+    page.goto("/accounts/signup/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=full_name]", name)
+    page.fill("input[name=password1]", "Tr1cky-Signal-77")
+    page.fill("input[name=password2]", "Tr1cky-Signal-77")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/accounts/profile/**")
+    page.goto("/interviews/new/")
+    page.check("input[name=topics][value=python]")
+    page.fill("input[name=count]", str(count))
+    page.check("input[name=hands_free]")
+    page.click("text=Start the interview")
+    page.wait_for_url(re.compile(r"/interviews/\d+/$"), timeout=120000)
+    page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
 
 
 def answers_of(db: Path, session_id: int) -> list[tuple]:
@@ -124,20 +129,7 @@ def test_a_whole_hands_free_interview_needs_no_click_after_start(server, hf_brow
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto("/accounts/signup/")
-        page.fill("input[name=email]", "handsfree@example.com")
-        page.fill("input[name=full_name]", "Hana Free")
-        page.fill("input[name=password1]", "Tr1cky-Signal-77")
-        page.fill("input[name=password2]", "Tr1cky-Signal-77")
-        page.click("main form button[type=submit]")
-        page.wait_for_url("**/accounts/profile/**")
-        page.goto("/interviews/new/")
-        page.check("input[name=topics][value=python]")
-        page.fill("input[name=count]", "3")
-        page.check("input[name=hands_free]")
-        page.click("text=Start the interview")
-        page.wait_for_url(re.compile(r"/interviews/\d+/$"), timeout=120000)
-        page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
+        sign_up_and_start_hands_free(page, email="handsfree@example.com", name="Hana Free", count=3)
         assert page.inner_text("#hands-free-badge") == "Hands-free"
         session_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
         page.evaluate(RECORDER)
@@ -192,20 +184,7 @@ def test_hands_free_with_the_microphone_refused_goes_on_with_typed_answers(serve
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto("/accounts/signup/")
-        page.fill("input[name=email]", "typed-free@example.com")
-        page.fill("input[name=full_name]", "Tia Typed")
-        page.fill("input[name=password1]", "Tr1cky-Signal-77")
-        page.fill("input[name=password2]", "Tr1cky-Signal-77")
-        page.click("main form button[type=submit]")
-        page.wait_for_url("**/accounts/profile/**")
-        page.goto("/interviews/new/")
-        page.check("input[name=topics][value=python]")
-        page.fill("input[name=count]", "2")
-        page.check("input[name=hands_free]")
-        page.click("text=Start the interview")
-        page.wait_for_url(re.compile(r"/interviews/\d+/$"), timeout=120000)
-        page.wait_for_selector("#connection-status[data-state=ok]", timeout=15000)
+        sign_up_and_start_hands_free(page, email="typed-free@example.com", name="Tia Typed", count=2)
         page.click("#start-answer")
         page.wait_for_selector("#typed-form:not([hidden])", timeout=10000)
         assert "denied" in page.inner_text("#room-alert").lower()

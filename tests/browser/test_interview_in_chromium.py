@@ -76,21 +76,26 @@ def server(tmp_path_factory):  # noqa: ANN001, ANN201
         print((var / "server.log").read_text(errors="replace")[-5000:])
 
 
-@pytest.fixture(scope="module")
-def browser(fake_mic_wav):  # noqa: ANN001, ANN201
+def chromium_with_mic(wav: Path):  # noqa: ANN201
+    """Headless Chromium whose microphone plays `wav` (a generator: the browser, closed afterwards)."""
     require(Path(CHROMIUM).exists(), "Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={fake_mic_wav}", "--autoplay-policy=no-user-gesture-required",
+            f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
         ])
         try:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(fake_mic_wav):  # noqa: ANN001, ANN201
+    yield from chromium_with_mic(fake_mic_wav)
 
 
 def shot(page, name: str) -> None:  # noqa: ANN001
