@@ -195,6 +195,8 @@ def test_hands_free_with_the_microphone_refused_goes_on_with_typed_answers(serve
         # Scored, thanked, and the next question is read without a click on Next.
         page.wait_for_function(f"() => window.__room.state.currentId !== {first} && "
                                "['asking', 'listening'].includes(window.__room.state.phase)", timeout=90000)
+        # The next question is read as the room enters "asking": wait for the voice, not just the state.
+        page.wait_for_function("() => window.__tts.spoken.length >= 3", timeout=15000)
         spoken = page.evaluate("window.__tts.spoken")
         assert len(spoken) >= 3, spoken  # question 1, the thanks, question 2
         assert page.is_hidden("#next-question")
