@@ -61,6 +61,18 @@ def caption_lag_record(key: int, *, audio_s: float, caption_end_s: float) -> Non
             _lag_s[key] = max(0.0, audio_s - caption_end_s)
 
 
+def _decoder_load() -> dict[str, Any] | None:
+    """The batched caption decoder's queue and load, once it has started (None before the first caption)."""
+    from audio.transcription.caption_batch import CaptionBatcher, caption_decoder
+
+    decoder = caption_decoder.get() if caption_decoder.loaded else None
+    if not isinstance(decoder, CaptionBatcher):
+        return None
+    stats = decoder.stats()
+    return {"threads": decoder.workers, "batch_max": decoder.max_batch, "waiting": stats.waiting,
+            "batches": stats.batches, "mean_batch": stats.mean_batch, "busy_fraction": stats.busy_fraction}
+
+
 def snapshot() -> dict[str, Any]:
     import os
 
@@ -75,4 +87,5 @@ def snapshot() -> dict[str, Any]:
         "captions_paused_total": paused,
         "caption_lag_s": {"median": round(statistics.median(lags), 2) if lags else None,
                           "max": round(max(lags), 2) if lags else None, "streams": len(lags)},
+        "caption_decoder": _decoder_load(),
     }

@@ -304,7 +304,12 @@ WHISPER_MODEL_PATH: str = env.str("WHISPER_MODEL_PATH", default="")  # default: 
 WHISPER_CPU_THREADS: int = env.int("WHISPER_CPU_THREADS", default=2)
 WHISPER_BEAM_SIZE: int = env.int("WHISPER_BEAM_SIZE", default=5)
 LIVE_CAPTIONS: str = env.str("LIVE_CAPTIONS", default="auto")  # auto (AssemblyAI if keyed, else local) | off
-LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)
+LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)  # decoder threads (each decodes a batch)
+# Tails of this many streams at most per batched decode: a batch costs about its size in encoder time, so a
+# stream waits for at most one such batch before its own.
+LIVE_CAPTION_BATCH_MAX: int = env.int("LIVE_CAPTION_BATCH_MAX", default=8)
+# The per-stream decoder batching replaced: the same-run baseline of bench/captions_bench.py; never in production.
+LIVE_CAPTION_LEGACY: bool = env.bool("LIVE_CAPTION_LEGACY", default=False)
 # Admission: at most this many answers per process get live captions (0: no cap). An answer over the cap is
 # recorded, measured and transcribed in full as usual, without live captions; the page says why.
 LIVE_CAPTION_STREAMS_MAX: int = env.int("LIVE_CAPTION_STREAMS_MAX", default=0)

@@ -199,3 +199,45 @@ def score_filler_set(rows: list[dict], words_of: Callable[[int, dict], list[Word
         labels = [(f["word"], f["index"]) for f in row["fillers"]]
         total = total + score_fillers(row["text"], labels, [w.text for w in words], found)
     return total
+
+
+def joined_answers(clips: list[tuple[np.ndarray, str]], *, seconds: float, count: int,
+                   gap_s: float = 0.5) -> list[tuple[bytes, str]]:
+    """`count` long answers (PCM16 at 16 kHz) made of clips (samples, transcript) with `gap_s` of silence after
+    each, repeated up to `seconds`; answer k starts at clip k, so neighbouring answers say different things."""
+    gap = np.zeros(int(16000 * gap_s), dtype=np.float32)
+    out = []
+    for k in range(count):
+        parts, texts, total, index = [], [], 0.0, k
+        while total < seconds:
+            samples, text = clips[index % len(clips)]
+            parts += [samples, gap]
+            texts.append(text)
+            total += (len(samples) + len(gap)) / 16000
+            index += 1
+        audio = np.clip(np.concatenate(parts), -1.0, 1.0)
+        out.append(((audio * 32767).astype("<i2").tobytes(), " ".join(texts)))
+    return out
+
+
+async def settled_captions(pcm: bytes, *, frame: int = 4096) -> str:
+    """The committed live captions of an answer fed one frame at a time, each frame waiting until the decode the
+    previous one started has been handled: every round decodes, as on an idle machine, so the figure measures the
+    captioner's quality apart from the machine's load."""
+    import asyncio
+
+    from audio.transcription.local_stream import LocalStream
+
+    words: list[str] = []
+
+    async def emit(event: dict) -> None:
+        if event["type"] == "transcript.final":
+            words.extend(w["text"] for w in event["words"])
+
+    stream = LocalStream(emit=emit)
+    for index in range(0, len(pcm), frame):
+        stream.feed(pcm[index: index + frame])
+        while stream._in_flight is not None or stream._tasks:
+            await asyncio.sleep(0.005)
+    await stream.finish()
+    return " ".join(words)

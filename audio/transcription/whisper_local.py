@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ SAMPLE_RATE = 16000
 # shows them: a prompt written in that style makes it keep them, but also invent words on unfamiliar voices, so
 # the final transcript takes only its hesitations (transcribe_final; WER with and without: bench/README.md).
 DISFLUENCY_PROMPT = "Umm, let me think, uh... So, um, I mean, like, you know, I, uh, built it, er, in Python."
+# Live captions show hesitations too, but the final transcript takes only hesitations from the prompted decode
+# (transcribe_final), so the caption prompt shows only those: a prompt with "like" made greedy decodes of a
+# pause write "like" for words nobody said as fillers ("ask not, like, your country").
+CAPTION_PROMPT = "Umm, let me think, uh... I, um, built it, er, uh, in Python."
 
 
 def _load_model() -> Any:
@@ -159,3 +164,117 @@ def transcribe_file(path: Path | str, *, beam_size: int | None = None, prompt: s
     if prompt is _FINAL:
         return transcribe_final(read_audio(path), beam_size=beam_size)
     return transcribe_array(read_audio(path), beam_size=beam_size, prompt=prompt)
+
+
+# --- Batched caption decoding --------------------------------------------------------------------------------
+# Live captions decode short tails (at most ~18 s, see local_stream.py) many times a second across streams, so
+# they skip `transcribe()` and call the model's parts directly (bench/captions_bench.py measures both):
+# - the encoder sees a 15 s window instead of whisper's 30 s padding: the encoder is ~70% of a caption decode and
+#   its cost grows with the window, while tiny.en's WER on the speech set is unchanged at 15 s (it breaks down at
+#   10 s: repeated phrases), so a tail up to 15 s costs about a quarter;
+# - the tails of all streams waiting at that moment go through one encode, one greedy generate and one alignment
+#   (CTranslate2 takes batches; per-call overhead is paid once);
+# - one temperature, no fallback: a fallback re-decodes the whole batch up to five times, and a caption that came
+#   out as a repetition loop is dropped instead (the next round decodes that audio again anyway).
+CAPTION_WINDOW_FRAMES = 1500  # 10 ms mel frames: 15 s
+# Greedy, with timestamp tokens: on the tune split's live-caption WER, timestamps 0.021 vs 0.030 without (without
+# them greedy decoding follows the prompt's style into "like" for "what"); beam 2 did not help (0.047).
+CAPTION_BEAM = 1
+CAPTION_TIMESTAMPS = True
+MAX_CAPTION_SECONDS = 30.0
+# Tokens a caption may produce per second of audio (fast speech is ~5): bounds a looping item, which would
+# otherwise hold the whole batch until whisper's 448-token limit.
+TOKENS_PER_SECOND_MAX = 8
+NO_SPEECH_PROB = 0.6  # faster-whisper's default no_speech_threshold
+# How faster-whisper's transcribe() attaches punctuation to the neighbouring word (its defaults).
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionTail:
+    """One stream's unfinished audio to caption: samples at 16 kHz, the answer time of its first sample, and the
+    prompt (the disfluency style plus the last committed words)."""
+
+    samples: np.ndarray
+    offset_s: float
+    prompt: str
+
+
+_tokenizer = LazySingleton(lambda: _make_tokenizer(), name="whisper-tokenizer")
+
+
+def _make_tokenizer() -> Any:
+    from faster_whisper.tokenizer import Tokenizer
+
+    return Tokenizer(model.get().hf_tokenizer, False, task="transcribe", language="en")
+
+
+def _same_length(prompts: list[str], tokenizer: Any) -> list[list[int]]:
+    """Prompt tokens of equal length: CTranslate2 wants the start-of-transcript token at one position across a
+    batch. Shorter prompts are led by the end of the disfluency prompt (repeated), which only restates its style."""
+    encoded = [tokenizer.encode(" " + p.strip())[-223:] if p.strip() else [] for p in prompts]
+    longest = max(len(tokens) for tokens in encoded)
+    style = tokenizer.encode(" " + CAPTION_PROMPT)
+    lead = style * (longest // len(style) + 1)
+    return [lead[len(lead) - (longest - len(tokens)):] + tokens if len(tokens) < longest else tokens
+            for tokens in encoded]
+
+
+def caption_batch_decode(*, tails: list[CaptionTail]) -> list[list[Word]]:
+    """Words of each tail (times from its `offset_s`, monotone, inside its audio), decoded together."""
+    if not tails:
+        return []
+    from faster_whisper.transcribe import get_compression_ratio, merge_punctuations, pad_or_trim
+
+    whisper = model.get()
+    tokenizer = _tokenizer.get()
+    results: list[list[Word]] = [[] for _ in tails]
+    live = [k for k, tail in enumerate(tails) if len(tail.samples) >= SAMPLE_RATE // 10]
+    if not live:
+        return results
+    clipped = [tails[k].samples[-int(MAX_CAPTION_SECONDS * SAMPLE_RATE):] for k in live]
+    mels = [whisper.feature_extractor(samples) for samples in clipped]
+    # Every item of a batch shares the window: the longest tail's, rounded up to a second, at least 15 s.
+    frames = min(3000, max(CAPTION_WINDOW_FRAMES, *(int(np.ceil(m.shape[1] / 100) * 100) for m in mels)))
+    features = np.stack([pad_or_trim(m, frames) for m in mels])
+    encoded = whisper.encode(features)
+    prompts = [whisper.get_prompt(tokenizer, previous, without_timestamps=not CAPTION_TIMESTAMPS)
+               for previous in _same_length([tails[k].prompt for k in live], tokenizer)]
+    longest_s = max(len(samples) for samples in clipped) / SAMPLE_RATE
+    max_length = min(whisper.max_length, max(len(p) for p in prompts) + int(TOKENS_PER_SECOND_MAX * longest_s) + 8)
+    generated = whisper.model.generate(encoded, prompts, beam_size=CAPTION_BEAM, max_length=max_length,
+                                       suppress_blank=True, suppress_tokens=[-1], return_scores=True,
+                                       return_no_speech_prob=True)
+    tokens = [[t for t in g.sequences_ids[0] if t < tokenizer.eot] for g in generated]
+    keep = [bool(toks) and get_compression_ratio(tokenizer.decode(toks)) <= MAX_COMPRESSION_RATIO
+            # whisper's own silence rule: likely no speech and a decode the model does not believe
+            and not (g.no_speech_prob > NO_SPEECH_PROB and g.scores[0] * len(g.sequences_ids[0])
+                     / (len(g.sequences_ids[0]) + 1) < MIN_AVG_LOGPROB)
+            for toks, g in zip(tokens, generated, strict=True)]
+    if not any(keep):
+        return results
+    num_frames = [m.shape[1] for m in mels]
+    # The alignment takes the whole batch: an item without text is aligned on a lone period, then skipped.
+    period = tokenizer.encode(".")
+    aligned = whisper.find_alignment(tokenizer, [toks if ok else period for toks, ok in zip(tokens, keep, strict=True)],
+                                     encoded, num_frames)
+    for k, ok, alignment, samples in zip(live, keep, aligned, clipped, strict=True):
+        if not ok:
+            continue
+        merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+        duration = len(samples) / SAMPLE_RATE
+        offset = tails[k].offset_s + (len(tails[k].samples) - len(samples)) / SAMPLE_RATE
+        words: list[Word] = []
+        last_start = 0.0
+        for timing in alignment:
+            text = timing["word"].strip()
+            if not text:
+                continue
+            start = min(max(float(timing["start"]), last_start), duration)
+            end = min(max(float(timing["end"]), start), duration)
+            last_start = start
+            words.append(Word(text=text, start=start + offset, end=end + offset,
+                              probability=float(timing["probability"])))
+        results[k] = words
+    return results

@@ -61,7 +61,7 @@ async def test_local_engine_captions_and_final_transcript(candidate, pipeline_ca
     caption_text = " ".join(e["text"] for e in local if e["type"] == "transcript.final").lower()
     assert "country" in caption_text
     metrics = [e for e in events if e["type"] == "metrics"]
-    assert metrics and metrics[-1]["filler_count"] == 0
+    assert metrics and metrics[-1]["filler_count"] == 0, caption_text
     assert pipeline_calls == [answer_id]
 
     answer = await sync_to_async(answer_transcribe)(answer_id=answer_id)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from audio.transcription.caption_batch import caption_decoder
 from audio.transcription.evaluation import normalize, word_error_rate
 from audio.transcription.live import LiveCaptioner
-from audio.transcription.local_stream import caption_pool
 from tests.helpers import frames, read_wav_pcm16
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,7 @@ async def test_real_speech_at_a_fast_pace_gives_partials_and_finals(speech_dir: 
     pcm = read_wav_pcm16(speech_dir / "jfk.wav")
     for chunk in frames(pcm):
         assert feed_completes_without_suspending(captioner, chunk)
-        await asyncio.sleep(len(chunk) / 32000 / 4)  # 4x real time: decodes cannot keep up, rounds are skipped
+        await asyncio.sleep(len(chunk) / 32000 / 4)  # 4x real time: decodes cannot keep up, batches wait
     assert await captioner.finish() is None  # local captions never make the final transcript
 
     partials, finals = events.of("transcript.partial"), events.of("transcript.final")
@@ -70,11 +70,23 @@ async def test_real_speech_at_a_fast_pace_gives_partials_and_finals(speech_dir: 
     assert stream.decodes >= 1
 
 
-async def test_feed_never_waits_or_queues_when_the_pool_is_busy(speech_dir: Path):
-    pool = caption_pool.get()
+async def test_feed_never_waits_and_each_stream_has_one_tail_waiting_while_the_decoder_is_busy(speech_dir: Path):
+    decoder = caption_decoder.get()
     release = threading.Event()
-    blockers = [pool.try_submit(release.wait, 30) for _ in range(pool.workers)]
-    assert all(blockers) and pool.try_submit(lambda: None) is None  # every slot taken
+    original = decoder._decode
+
+    def held(*, tails):
+        release.wait(30)
+        return original(tails=tails)
+
+    submitted = []
+    submit = decoder.submit
+
+    def counted(**kwargs):
+        submitted.append(kwargs["offset_s"])
+        return submit(**kwargs)
+
+    decoder._decode, decoder.submit = held, counted
     try:
         events = Recorder()
         captioner = LiveCaptioner(emit=events, prefer="local")
@@ -83,13 +95,17 @@ async def test_feed_never_waits_or_queues_when_the_pool_is_busy(speech_dir: Path
         for chunk in frames(pcm[: 5 * 32000]):
             assert feed_completes_without_suspending(captioner, chunk)
         stream = captioner._local
-        assert stream.decodes == 0 and stream.skipped > 0
-        assert pool._executor._work_queue.qsize() == 0  # skipped rounds are not queued
+        # One tail handed in after the first second, held in the decoder; the next four seconds wait for it
+        # instead of queueing more tails behind it.
+        in_flight = stream._in_flight
+        assert stream.decodes == 0 and in_flight is not None and not in_flight.done()
+        assert len(submitted) == 1
     finally:
         release.set()
-    for blocker in blockers:
-        await asyncio.wrap_future(blocker)
-    # With the pool free again the next round decodes and captions arrive.
+        decoder._decode = original
+        del decoder.submit
+    await asyncio.wrap_future(in_flight)
+    # With the decoder free again the next round decodes and captions arrive.
     for chunk in frames(pcm[5 * 32000 : 8 * 32000]):
         await captioner.feed(chunk)
         await asyncio.sleep(0.05)
