@@ -30,11 +30,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +80,7 @@ LEGACY = {"OVERLAP_S": 0.5, "STABLE_MARGIN_S": 1.0, "CAPTION_PROMPT": whisper_lo
 def use_decoder(name: str) -> None:
     """Switch the process's caption decoder, with the stream settings that went with it."""
     settings.LIVE_CAPTION_LEGACY = name == "legacy"
+    settings.LIVE_CAPTION_BACKEND = "redis" if name.startswith("pool") else "process"
     for key, value in (LEGACY if name == "legacy" else CURRENT).items():
         setattr(local_stream, key, value)
     if caption_decoder.loaded and hasattr(caption_decoder.get(), "close"):
@@ -139,6 +145,38 @@ async def run(n: int, audio: list[tuple[bytes, str]]) -> dict:
             "caption_wer": round(corpus_word_error_rate(pairs), 4)}
 
 
+@contextlib.contextmanager
+def caption_workers(name: str, redis_url: str) -> Iterator[None]:
+    """`poolN`: N `manage.py caption_worker` processes (one CTranslate2 thread each) on a fresh key prefix."""
+    if not name.startswith("pool"):
+        yield
+        return
+    import redis
+
+    prefix = f"bench-captions-{uuid.uuid4().hex[:8]}"
+    settings.REDIS_URL, settings.LIVE_CAPTION_QUEUE_PREFIX = redis_url, prefix
+    env = {**os.environ, "REDIS_URL": redis_url, "LIVE_CAPTION_QUEUE_PREFIX": prefix, "WHISPER_CPU_THREADS": "1",
+           "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "manage.py", "caption_worker", "--name", f"w{k}"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for k in range(int(name[4:]))]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + 120
+        while client.zcard(f"{prefix}:workers") < len(procs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError("caption workers did not start")
+            time.sleep(0.2)
+        use_decoder(name)
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+
+
 def quality(decoders: list[str], seconds: float, count: int) -> None:
     print("| split | decoder | live-caption WER | final transcript WER |")
     print("|---|---|---|---|")
@@ -156,7 +194,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", default="1,4,8,12,16", help="comma-separated stream counts")
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--decoders", default="legacy,batched")
+    parser.add_argument("--decoders", default="legacy,batched",
+                        help="legacy, batched (in this process), pool1, pool2 (caption worker processes via Redis)")
     parser.add_argument("--quality", action="store_true", help="caption WER only, every round decoded")
     parser.add_argument("--answers", type=int, default=4, help="--quality: answers per split")
     args = parser.parse_args()
@@ -170,13 +209,22 @@ def main() -> None:
                                         .text) for text, pcm in distinct.items()])
     print(f"final transcript WER on these answers: {final_wer:.4f} ({len(distinct)} distinct answers)")
     rows = []
+    redis_server = None
+    if any(d.startswith("pool") for d in args.decoders.split(",")):
+        from bench.loadgen import start_private_redis
+
+        redis_server, redis_url = start_private_redis(Path(tempfile.mkdtemp(prefix="captions-bench-")))
     for n in counts:
         for decoder in args.decoders.split(","):
             use_decoder(decoder)
-            report = asyncio.run(run(n, audio))
-            stats = caption_decoder.get().stats() if decoder == "batched" else None
+            with caption_workers(decoder, redis_url if redis_server else ""):
+                report = asyncio.run(run(n, audio))
+                used = caption_decoder.get()
+            stats = used.stats() if decoder == "batched" else None
+            pooled = list(used.batches.values()) if decoder.startswith("pool") else []
             report.update({"decoder": decoder, "final_wer": round(final_wer, 4),
-                           "mean_batch": stats.mean_batch if stats else None,
+                           "mean_batch": stats.mean_batch if stats else
+                           (round(sum(pooled) / len(pooled), 2) if pooled else None),
                            "busy_fraction": stats.busy_fraction if stats else None,
                            "load_1m": round(os.getloadavg()[0], 2)})
             rows.append(report)
@@ -187,6 +235,8 @@ def main() -> None:
     for r in rows:
         print(f"| {r['decoder']} | {r['streams']} | {r['caption_p50_s']} | {r['caption_p95_s']} | "
               f"{r['captions_per_stream']} | {r['caption_wer']:.3f} | {r['final_wer']:.3f} | {r['mean_batch']} |")
+    if redis_server is not None:
+        redis_server.terminate()
     for decoder in args.decoders.split(","):
         ok = [r["streams"] for r in rows if r["decoder"] == decoder and r["caption_p50_s"] is not None
               and r["caption_p50_s"] <= LATENCY_P50_S and r["caption_p95_s"] <= LATENCY_P95_S]

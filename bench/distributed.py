@@ -59,6 +59,7 @@ class Stack:
     base_port: int = 0  # 0: every daphne binds a free port of its own choosing (see `ports`)
     ml_concurrency: int = 1
     default_concurrency: int = 2
+    caption_workers: int = 0  # >0: live captions on that many `manage.py caption_worker` processes
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: list[int] = field(default_factory=list)  # the daphne ports, in start order, once they listen
@@ -68,6 +69,8 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
         env.update({"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "VAR_DIR": str(self.var_dir),
                     "DEBUG": "0", "PYTHONUNBUFFERED": "1", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver"})
+        if self.caption_workers:
+            env["LIVE_CAPTION_BACKEND"] = "redis"
         env.update(self.extra_env)
         return env
 
@@ -118,14 +121,17 @@ class Stack:
         if workers:
             self.start_worker("default")
             self.start_worker("ml")
+        for k in range(self.caption_workers):
+            self._spawn(f"captions-{k}", [str(VENV_BIN / "python"), "manage.py", "caption_worker", "--name",
+                                          f"captions-{k}"])
         for i in range(self.daphne_count):
             port = self.start_daphne(self.base_port + i if self.base_port else 0, timeout=timeout)
             self.ports.append(port)
         for port in self.ports:
             wait_healthy(f"http://127.0.0.1:{port}", timeout=timeout, process=self.processes[f"daphne-{port}"],
                          log_path=self.log_path(f"daphne-{port}"))
-        for name in [n for n in self.processes if n.startswith("worker-")]:
-            fail_if_dead(self.processes[name], self.log_path(name), f"celery {name} died")
+        for name in [n for n in self.processes if n.startswith(("worker-", "captions-"))]:
+            fail_if_dead(self.processes[name], self.log_path(name), f"{name} died")
         return self
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:

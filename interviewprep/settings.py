@@ -310,6 +310,16 @@ LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)  # decode
 LIVE_CAPTION_BATCH_MAX: int = env.int("LIVE_CAPTION_BATCH_MAX", default=8)
 # The per-stream decoder batching replaced: the same-run baseline of bench/captions_bench.py; never in production.
 LIVE_CAPTION_LEGACY: bool = env.bool("LIVE_CAPTION_LEGACY", default=False)
+# Where local live captions are decoded: "process" (the daphne process's batched decoder) or "redis" (the caption
+# workers, `manage.py caption_worker`, through a Redis stream; distributed mode only).
+LIVE_CAPTION_BACKEND: str = env.str("LIVE_CAPTION_BACKEND", default="process")
+LIVE_CAPTION_QUEUE_PREFIX: str = env.str("LIVE_CAPTION_QUEUE_PREFIX", default="captions")
+LIVE_CAPTION_REMOTE_TIMEOUT_S: float = env.float("LIVE_CAPTION_REMOTE_TIMEOUT_S", default=4.0)
+if LIVE_CAPTION_BACKEND not in {"process", "redis"} or (LIVE_CAPTION_BACKEND == "redis" and not REDIS_URL):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"LIVE_CAPTION_BACKEND={LIVE_CAPTION_BACKEND!r}: use 'process', or 'redis' with "
+                               "REDIS_URL set (the caption workers read their tails from Redis)")
 # Admission: at most this many answers per process get live captions (0: no cap). An answer over the cap is
 # recorded, measured and transcribed in full as usual, without live captions; the page says why.
 LIVE_CAPTION_STREAMS_MAX: int = env.int("LIVE_CAPTION_STREAMS_MAX", default=0)

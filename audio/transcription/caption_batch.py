@@ -164,6 +164,11 @@ class LegacyCaptionPool:
 
 
 def _make_decoder() -> Any:
+    if settings.LIVE_CAPTION_BACKEND == "redis":
+        from audio.transcription.caption_pool import RemoteCaptionClient
+
+        return RemoteCaptionClient(redis_url=settings.REDIS_URL, prefix=settings.LIVE_CAPTION_QUEUE_PREFIX,
+                                   timeout_s=settings.LIVE_CAPTION_REMOTE_TIMEOUT_S)
     if settings.LIVE_CAPTION_LEGACY:
         return LegacyCaptionPool(settings.LIVE_CAPTION_WORKERS)
     return CaptionBatcher(workers=settings.LIVE_CAPTION_WORKERS, max_batch=settings.LIVE_CAPTION_BATCH_MAX)

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from audio.transcription.base import Word
 from audio.transcription.caption_batch import caption_decoder
+from audio.transcription.caption_pool import CaptionsUnavailable
 from audio.transcription.whisper_local import CAPTION_PROMPT
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class LocalStream:
         self.interval_bytes = int(settings.LIVE_CAPTION_INTERVAL_S * BYTES_PER_SECOND)
         self.decodes = 0
         self.skipped = 0
+        self.unavailable = 0  # rounds the remote caption workers did not serve
 
     @property
     def end_s(self) -> float:
@@ -149,6 +151,16 @@ class LocalStream:
             return
         try:
             words: list[Word] = future.result()
+        except CaptionsUnavailable as exc:
+            # The caption workers are busy or gone: skip this round, say so once; the next tail may be served.
+            self.unavailable += 1
+            if self.unavailable == 1:
+                log.info("live captions unavailable for now: %s", exc)
+                from audio.admission import CAPTIONS_PAUSED_MESSAGE
+
+                await self._emit({"type": "captions.paused", "reason": "caption_workers_unavailable",
+                                  "message": CAPTIONS_PAUSED_MESSAGE})
+            return
         except Exception:  # noqa: BLE001 - a broken model stops captions, never the answer
             log.exception("local caption decode failed; live captions off for this answer")
             self._broken = True

@@ -221,6 +221,12 @@ def _same_length(prompts: list[str], tokenizer: Any) -> list[list[int]]:
             for tokens in encoded]
 
 
+def caption_decoder_warm() -> None:
+    """Load the model and tokenizer now (a caption worker at start), not inside the first batch's deadline."""
+    model.get()
+    _tokenizer.get()
+
+
 def caption_batch_decode(*, tails: list[CaptionTail]) -> list[list[Word]]:
     """Words of each tail (times from its `offset_s`, monotone, inside its audio), decoded together."""
     if not tails:
