@@ -333,7 +333,7 @@ def run_distributed(args: argparse.Namespace, pcm: bytes) -> dict:
     redis_server, redis_url = (None, args.redis_url) if args.redis_url else start_private_redis(var)
     create_database(database_url)
     stack = Stack(database_url=database_url, redis_url=redis_url, var_dir=var,
-                  daphne_count=args.daphne, base_port=args.base_port,
+                  daphne_count=args.daphne, base_port=args.base_port, caption_workers=args.caption_workers,
                   extra_env={"LIVE_CAPTIONS": "auto" if args.captions == "local" else "off",
                              "AUDIO_METRICS_PER_SECOND": "5"})
     try:
@@ -358,6 +358,8 @@ def main() -> None:
     parser.add_argument("--mode", choices=["embedded", "distributed"], default="embedded")
     parser.add_argument("--daphne", type=int, default=2, help="daphne processes (distributed)")
     parser.add_argument("--captions", choices=["off", "local"], default="off")
+    parser.add_argument("--caption-workers", type=int, default=0,
+                        help="distributed: live local captions on this many caption worker processes")
     parser.add_argument("--redis-url", default="", help="distributed: an existing Redis (default: start a private one)")
     parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432",
                         help="distributed: the PostgreSQL server (a throwaway database is created and dropped)")

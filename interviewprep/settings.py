@@ -308,6 +308,8 @@ LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)  # decode
 # Tails of this many streams at most per batched decode: a batch costs about its size in encoder time, so a
 # stream waits for at most one such batch before its own.
 LIVE_CAPTION_BATCH_MAX: int = env.int("LIVE_CAPTION_BATCH_MAX", default=8)
+# Nice value of the caption decoder threads: below the event loop (live metrics), above embedded scoring.
+LIVE_CAPTION_NICE: int = env.int("LIVE_CAPTION_NICE", default=5)
 # The per-stream decoder batching replaced: the same-run baseline of bench/captions_bench.py; never in production.
 LIVE_CAPTION_LEGACY: bool = env.bool("LIVE_CAPTION_LEGACY", default=False)
 # Where local live captions are decoded: "process" (the daphne process's batched decoder) or "redis" (the caption

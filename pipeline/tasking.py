@@ -107,6 +107,16 @@ class PriorityPool:
 _pool: PriorityPool | None = None
 
 
+def thread_priority_lower(*, nice: int) -> None:
+    """Give the calling thread this nice value (Linux: per thread, inherited by the threads it starts)."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        log.debug("could not lower a thread's priority", exc_info=True)
+
+
 def _lower_priority() -> None:
     """Run background scoring at a lower CPU priority than the event loop that serves live audio.
 
@@ -114,12 +124,7 @@ def _lower_priority() -> None:
     own worker threads (CTranslate2, torch) created by a task run niced too. Live metrics then keep their
     latency while a burst of finished answers is transcribed and scored in the same process.
     """
-    import os
-
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), settings.EMBEDDED_TASK_NICE)
-    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
-        log.debug("could not lower the task threads' priority", exc_info=True)
+    thread_priority_lower(nice=settings.EMBEDDED_TASK_NICE)
 
 
 def _embedded_pool() -> PriorityPool:

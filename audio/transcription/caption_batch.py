@@ -27,6 +27,7 @@ from django.conf import settings
 from audio.transcription.base import Word
 from audio.transcription.whisper_local import CaptionTail, caption_batch_decode, pcm16_to_float
 from interviewprep.singletons import LazySingleton
+from pipeline.tasking import thread_priority_lower
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ class CaptionBatcher:
             return batch
 
     def _run(self) -> None:
+        # Below the event loop, which serves every stream's live metrics; above background scoring.
+        thread_priority_lower(nice=settings.LIVE_CAPTION_NICE)
         while True:
             batch = self._take()
             if batch is None:
