@@ -155,7 +155,7 @@ def caption_workers(name: str, redis_url: str) -> Iterator[None]:
 
     prefix = f"bench-captions-{uuid.uuid4().hex[:8]}"
     settings.REDIS_URL, settings.LIVE_CAPTION_QUEUE_PREFIX = redis_url, prefix
-    env = {**os.environ, "REDIS_URL": redis_url, "LIVE_CAPTION_QUEUE_PREFIX": prefix, "WHISPER_CPU_THREADS": "1",
+    env = {**os.environ, "REDIS_URL": redis_url, "LIVE_CAPTION_QUEUE_PREFIX": prefix,
            "OMP_NUM_THREADS": "1"}
     procs = [subprocess.Popen([sys.executable, "manage.py", "caption_worker", "--name", f"w{k}"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for k in range(int(name[4:]))]

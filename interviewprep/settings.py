@@ -304,7 +304,10 @@ WHISPER_MODEL_PATH: str = env.str("WHISPER_MODEL_PATH", default="")  # default: 
 WHISPER_CPU_THREADS: int = env.int("WHISPER_CPU_THREADS", default=2)
 WHISPER_BEAM_SIZE: int = env.int("WHISPER_BEAM_SIZE", default=5)
 LIVE_CAPTIONS: str = env.str("LIVE_CAPTIONS", default="auto")  # auto (AssemblyAI if keyed, else local) | off
-LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=1)  # decoder threads (each decodes a batch)
+# Caption decoder threads, each decoding a batch on LIVE_CAPTION_CPU_THREADS CTranslate2 threads: on two cores two
+# threads of one carry 12 streams at the latency targets, one thread of two 4-8 (bench/README.md).
+LIVE_CAPTION_WORKERS: int = env.int("LIVE_CAPTION_WORKERS", default=2)
+LIVE_CAPTION_CPU_THREADS: int = env.int("LIVE_CAPTION_CPU_THREADS", default=1)
 # Tails of this many streams at most per batched decode: a batch costs about its size in encoder time, so a
 # stream waits for at most one such batch before its own.
 LIVE_CAPTION_BATCH_MAX: int = env.int("LIVE_CAPTION_BATCH_MAX", default=8)

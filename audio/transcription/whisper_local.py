@@ -33,7 +33,7 @@ DISFLUENCY_PROMPT = "Umm, let me think, uh... So, um, I mean, like, you know, I,
 CAPTION_PROMPT = "Umm, let me think, uh... I, um, built it, er, uh, in Python."
 
 
-def _load_model() -> Any:
+def _load_model(*, cpu_threads: int | None = None) -> Any:
     from faster_whisper import WhisperModel
 
     path = settings.WHISPER_MODEL_PATH
@@ -47,11 +47,17 @@ def _load_model() -> Any:
     import ctranslate2
 
     ctranslate2.set_random_seed(0)
-    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=settings.WHISPER_CPU_THREADS,
+    return WhisperModel(str(path), device="cpu", compute_type="int8",
+                        cpu_threads=cpu_threads or settings.WHISPER_CPU_THREADS,
                         num_workers=max(1, settings.LIVE_CAPTION_WORKERS))
 
 
 model = LazySingleton(_load_model, name="whisper-tiny.en")
+# Live captions have their own instance (about 40 MB): several decoder threads of one CTranslate2 thread each
+# carry more streams on two cores than one thread of two (12 streams at p50 1.1 s / p95 2.7 s against 8 at
+# 1.5 / 3.5, bench/captions_bench.py), while a final transcript keeps both threads for one answer.
+caption_model = LazySingleton(lambda: _load_model(cpu_threads=settings.LIVE_CAPTION_CPU_THREADS),
+                              name="whisper-tiny.en-captions")
 
 
 def read_audio(path: Path | str) -> np.ndarray:
@@ -207,7 +213,7 @@ _tokenizer = LazySingleton(lambda: _make_tokenizer(), name="whisper-tokenizer")
 def _make_tokenizer() -> Any:
     from faster_whisper.tokenizer import Tokenizer
 
-    return Tokenizer(model.get().hf_tokenizer, False, task="transcribe", language="en")
+    return Tokenizer(caption_model.get().hf_tokenizer, False, task="transcribe", language="en")
 
 
 def _same_length(prompts: list[str], tokenizer: Any) -> list[list[int]]:
@@ -223,7 +229,7 @@ def _same_length(prompts: list[str], tokenizer: Any) -> list[list[int]]:
 
 def caption_decoder_warm() -> None:
     """Load the model and tokenizer now (a caption worker at start), not inside the first batch's deadline."""
-    model.get()
+    caption_model.get()
     _tokenizer.get()
 
 
@@ -233,7 +239,7 @@ def caption_batch_decode(*, tails: list[CaptionTail]) -> list[list[Word]]:
         return []
     from faster_whisper.transcribe import get_compression_ratio, merge_punctuations, pad_or_trim
 
-    whisper = model.get()
+    whisper = caption_model.get()
     tokenizer = _tokenizer.get()
     results: list[list[Word]] = [[] for _ in tails]
     live = [k for k, tail in enumerate(tails) if len(tail.samples) >= SAMPLE_RATE // 10]

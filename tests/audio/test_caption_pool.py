@@ -42,7 +42,7 @@ class Workers:
 
     def start(self, name: str) -> None:
         env = {**os.environ, "REDIS_URL": self.redis_url, "LIVE_CAPTION_QUEUE_PREFIX": self.prefix,
-               "WHISPER_CPU_THREADS": "1", "DJANGO_SETTINGS_MODULE": "interviewprep.settings"}
+               "DJANGO_SETTINGS_MODULE": "interviewprep.settings"}
         log = (self.tmp / f"{name}.log").open("wb")
         self.procs[name] = subprocess.Popen([sys.executable, "manage.py", "caption_worker", "--name", name],
                                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

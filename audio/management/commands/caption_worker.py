@@ -1,8 +1,8 @@
 """`manage.py caption_worker [--name N] [--batch-max B]`: one live-caption worker of the distributed mode.
 
-Run one per core (with `WHISPER_CPU_THREADS=1`), on any machine that reaches `REDIS_URL`; daphne processes with
-`LIVE_CAPTION_BACKEND=redis` send it their streams' tails (audio/transcription/caption_pool.py). SIGTERM or
-Ctrl-C finishes the batch in hand and stops.
+Run one per core (each decodes on `LIVE_CAPTION_CPU_THREADS`, default 1), on any machine that reaches
+`REDIS_URL`; daphne processes with `LIVE_CAPTION_BACKEND=redis` send it their streams' tails
+(audio/transcription/caption_pool.py). SIGTERM or Ctrl-C finishes the batch in hand and stops.
 """
 
 from __future__ import annotations
