@@ -53,7 +53,7 @@ def captions(events: list[dict], engine: str) -> list[dict]:
 @pytest.mark.slow
 async def test_local_engine_captions_and_final_transcript(candidate, pipeline_calls, speech_dir: Path):
     pcm = read_wav_pcm16(speech_dir / "jfk.wav")
-    # Real time, as a browser sends: faster than that, a busy machine's caption pool skips every partial round.
+    # Real time, as a browser sends: much faster than that, a busy machine decodes fewer, larger rounds.
     answer_id, events, started = await speak(candidate, pcm, speed=1)
     assert started["engine"] == "whisper-tiny.en"
     local = captions(events, "whisper-tiny.en")
