@@ -61,21 +61,22 @@ class RemoteCaptionClient:
         self._pending: dict[str, tuple[Future[list[Word]], float]] = {}
         self._lock = threading.Lock()
         self._outbox: queue.SimpleQueue[tuple[str, bytes, float, str] | None] = queue.SimpleQueue()
-        self._workers_alive = 0
+        # None until the receiver thread's first look: Redis is never called on the event loop, where the first
+        # stream creates this client; tails sent before that look are queued as usual.
+        self._workers_alive: int | None = None
         self._closed = threading.Event()
         self.served_by: Counter[str] = Counter()  # replies per worker
         self.batches: dict[str, int] = {}  # batch id -> tails in it (the latest 1000)
-        self._refresh_workers()
         for target, name in ((self._send_loop, "captions-send"), (self._receive_loop, "captions-receive")):
             threading.Thread(target=target, name=name, daemon=True).start()
 
     @property
-    def workers_alive(self) -> int:
+    def workers_alive(self) -> int | None:
         return self._workers_alive
 
     def submit(self, *, audio: bytes, offset_s: float, prompt: str) -> Future[list[Word]]:
         future: Future[list[Word]] = Future()
-        if self._closed.is_set() or not self._workers_alive:
+        if self._closed.is_set() or self._workers_alive == 0:
             future.set_exception(CaptionsUnavailable("no caption worker is running"))
             return future
         request = uuid.uuid4().hex
@@ -86,7 +87,8 @@ class RemoteCaptionClient:
 
     def _refresh_workers(self) -> None:
         try:
-            self._workers_alive = int(self._redis.zcount(self.workers_key, time.time() - HEARTBEAT_TTL_S, "+inf"))
+            now = _redis_now(self._redis)
+            self._workers_alive = int(self._redis.zcount(self.workers_key, now - HEARTBEAT_TTL_S, "+inf"))
         except Exception:  # noqa: BLE001 - Redis down: no captions until it is back
             log.warning("caption pool: Redis unreachable", exc_info=True)
             self._workers_alive = 0
@@ -95,14 +97,15 @@ class RemoteCaptionClient:
         while (item := self._outbox.get()) is not None:
             request, audio, offset_s, prompt = item
             try:
-                self._redis.xadd(self.stream_key, {"id": request, "reply": self.reply_key, "t": time.time(),
-                                                   "offset": offset_s, "prompt": prompt, "audio": audio},
+                self._redis.xadd(self.stream_key, {"id": request, "reply": self.reply_key, "offset": offset_s,
+                                                   "prompt": prompt, "audio": audio},
                                  maxlen=STREAM_MAXLEN, approximate=True)
             except Exception as exc:  # noqa: BLE001 - this round gets no caption; the answer goes on
                 self._resolve(request, error=CaptionsUnavailable(f"could not queue the tail: {exc}"))
 
     def _receive_loop(self) -> None:
         while not self._closed.is_set():
+            self._refresh_workers()
             try:
                 reply = self._redis.blpop([self.reply_key], timeout=1)
             except Exception:  # noqa: BLE001
@@ -116,7 +119,6 @@ class RemoteCaptionClient:
                     self._resolve(message["id"], error=CaptionsUnavailable(message["error"]))
                 else:
                     self._resolve(message["id"], words=[Word.from_dict(w) for w in message["words"]])
-            self._refresh_workers()
             self._expire()
 
     def _note(self, message: dict[str, Any]) -> None:
@@ -173,13 +175,17 @@ def caption_worker_run(*, redis_url: str, prefix: str, name: str, batch_max: int
     caption_decoder_warm()
     log.info("caption worker %s reading %s", name, stream_key)
     while not stop.is_set():
-        client.zadd(workers_key, {name: time.time()})
+        client.zadd(workers_key, {name: _redis_now(client)})
         _drop_abandoned(client, stream_key, name)
         read = client.xreadgroup(GROUP, name, {stream_key: ">"}, count=batch_max, block=1000)
         entries = read[0][1] if read else []
         if not entries:
             continue
-        fresh = [(entry_id, fields) for entry_id, fields in entries if time.time() - float(fields[b"t"]) <= STALE_S]
+        # Ages by Redis's clock (an entry id starts with its milliseconds): workers on other machines may disagree
+        # with it, and with the daphne that sent the tail, by more than a tail's patience.
+        now_ms = _redis_now(client) * 1000
+        fresh = [(entry_id, fields) for entry_id, fields in entries
+                 if now_ms - int(entry_id.split(b"-")[0]) <= STALE_S * 1000]
         replies: list[tuple[bytes, dict[str, Any]]] = []
         if fresh:
             tails = [CaptionTail(samples=pcm16_to_float(fields[b"audio"][: len(fields[b"audio"]) // 2 * 2]),
@@ -204,6 +210,11 @@ def caption_worker_run(*, redis_url: str, prefix: str, name: str, batch_max: int
             pipe.xdel(stream_key, *ids)
             pipe.execute()
     client.zrem(workers_key, name)
+
+
+def _redis_now(client: Any) -> float:
+    seconds, microseconds = client.time()
+    return seconds + microseconds / 1e6
 
 
 def _drop_abandoned(client: Any, stream_key: str, name: str) -> None:

@@ -134,9 +134,10 @@ def _transcript(words: list[Word], duration: float) -> Transcript:
 
 def transcribe_array(samples: np.ndarray, *, beam_size: int | None = None, prompt: str | None = DISFLUENCY_PROMPT,
                      offset_s: float = 0.0) -> Transcript:
-    """One decode of 16 kHz float samples (live captions, and the plain baseline of the bench); word times are
-    seconds from `offset_s`, monotone and inside the audio. Without the segment guards: a caption tail cut
-    mid-word decodes with a low log-probability and would lose the words the next round confirms."""
+    """One decode of 16 kHz float samples through faster-whisper's `transcribe()` (the benches' plain baselines
+    and the per-stream caption decoder that batching replaced); word times are seconds from `offset_s`, monotone
+    and inside the audio. Without the segment guards: a caption tail cut mid-word decodes with a low
+    log-probability and would lose the words the next round confirms."""
     duration = len(samples) / SAMPLE_RATE
     if len(samples) < SAMPLE_RATE // 10:
         return _transcript([], duration)

@@ -87,6 +87,15 @@ def pool(redis_url: str, tmp_path: Path, settings):  # noqa: ANN001, ANN201
         client.delete(key)
 
 
+def first_look(client: RemoteCaptionClient) -> RemoteCaptionClient:
+    """The client once its receiver thread has counted the live workers (it never asks Redis on the caller's thread)."""
+    deadline = time.monotonic() + 10
+    while client.workers_alive is None:
+        assert time.monotonic() < deadline, "the caption client never looked for workers"
+        time.sleep(0.01)
+    return client
+
+
 def pcm16(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
@@ -94,7 +103,7 @@ def pcm16(samples: np.ndarray) -> bytes:
 def test_tails_sent_together_are_decoded_together_with_their_own_words(pool: Workers, speech_dir: Path):
     pool.start("w1")
     client = caption_decoder.get()
-    assert isinstance(client, RemoteCaptionClient) and client.workers_alive == 1
+    assert isinstance(client, RemoteCaptionClient) and first_look(client).workers_alive == 1
     jfk, harvard = read_audio(speech_dir / "jfk.wav"), read_audio(speech_dir / "harvard_spk1_1.wav")
     futures = [client.submit(audio=pcm16(jfk[: 16000 * 6]), offset_s=10.0, prompt="")]
     futures += [client.submit(audio=pcm16(harvard), offset_s=float(k), prompt="") for k in range(5)]
@@ -145,6 +154,7 @@ async def test_with_no_worker_captions_pause_once_and_the_answer_goes_on(pool: W
 
     captioner = LiveCaptioner(emit=emit, prefer="local")
     await captioner.start()
+    await asyncio.to_thread(first_look, caption_decoder.get())
     for chunk in frames(read_wav_pcm16(speech_dir / "jfk.wav")[: 4 * 32000]):
         await captioner.feed(chunk)
         await asyncio.sleep(0.01)
@@ -159,8 +169,9 @@ def test_a_stale_tail_is_dropped_by_the_worker_and_times_out_at_the_stream(pool:
     pool.start("w1")
     client = redis.Redis.from_url(redis_url)
     reply = f"{pool.prefix}:reply:test"
-    client.xadd(f"{pool.prefix}:tails", {"id": "old", "reply": reply, "t": time.time() - STALE_S - 1,
-                                         "offset": 0.0, "prompt": "", "audio": b"\x00\x10" * 16000})
+    seconds, _ = client.time()  # an entry's age is read from its id, by Redis's clock
+    client.xadd(f"{pool.prefix}:tails", {"id": "old", "reply": reply, "offset": 0.0, "prompt": "",
+                                         "audio": b"\x00\x10" * 16000}, id=f"{int((seconds - STALE_S - 1) * 1000)}-0")
     deadline = time.monotonic() + 20
     while client.xlen(f"{pool.prefix}:tails") and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -174,3 +185,15 @@ def test_a_stale_tail_is_dropped_by_the_worker_and_times_out_at_the_stream(pool:
     with pytest.raises(CaptionsUnavailable):
         future.result(10)
     assert time.monotonic() - started < 8
+
+
+def test_with_redis_unreachable_a_tail_is_refused_at_once():
+    client = first_look(RemoteCaptionClient(redis_url="redis://127.0.0.1:1/0", prefix="unreachable", timeout_s=3.0))
+    try:
+        assert client.workers_alive == 0
+        started = time.monotonic()
+        with pytest.raises(CaptionsUnavailable, match="no caption worker"):
+            client.submit(audio=b"\x00\x10" * 16000, offset_s=0.0, prompt="").result(1)
+        assert time.monotonic() - started < 1
+    finally:
+        client.close()
