@@ -21,15 +21,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
 import uuid
 from collections import Counter
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audio.transcription.base import Word
+
+if TYPE_CHECKING:
+    from audio.transcription.whisper_local import CaptionTail
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +161,7 @@ def caption_worker_run(*, redis_url: str, prefix: str, name: str, batch_max: int
     """One caption worker: read every waiting tail (up to `batch_max`), decode them together, reply, repeat."""
     import redis
 
-    from audio.transcription.whisper_local import (
-        CaptionTail,
-        caption_batch_decode,
-        caption_decoder_warm,
-        pcm16_to_float,
-    )
+    from audio.transcription.whisper_local import caption_batch_decode, caption_decoder_warm
 
     stop = stop or threading.Event()
     client = redis.Redis.from_url(redis_url)
@@ -187,20 +186,29 @@ def caption_worker_run(*, redis_url: str, prefix: str, name: str, batch_max: int
         fresh = [(entry_id, fields) for entry_id, fields in entries
                  if now_ms - int(entry_id.split(b"-")[0]) <= STALE_S * 1000]
         replies: list[tuple[bytes, dict[str, Any]]] = []
-        if fresh:
-            tails = [CaptionTail(samples=pcm16_to_float(fields[b"audio"][: len(fields[b"audio"]) // 2 * 2]),
-                                 offset_s=float(fields[b"offset"]), prompt=fields[b"prompt"].decode())
-                     for _, fields in fresh]
+        tails, asking = [], []
+        for _, fields in fresh:
+            try:
+                tails.append(_tail_from(fields))
+                asking.append(fields)
+            except (KeyError, ValueError, UnicodeDecodeError) as exc:
+                # A malformed entry (another version's sender, a hand-made XADD) costs only its own round: the
+                # worker answers it with the error when it can, and goes on with the rest of the batch.
+                log.warning("caption worker %s: malformed tail: %r", name, exc)
+                if b"reply" in fields and b"id" in fields:
+                    replies.append((fields[b"reply"], {"id": fields[b"id"].decode(errors="replace"), "worker": name,
+                                                       "error": f"malformed tail: {exc!r}"}))
+        if tails:
             batch_id = uuid.uuid4().hex
             try:
                 results = caption_batch_decode(tails=tails)
-                replies = [(fields[b"reply"], {"id": fields[b"id"].decode(), "worker": name, "batch": len(fresh),
-                                               "batch_id": batch_id, "words": [w.to_dict() for w in words]})
-                           for (_, fields), words in zip(fresh, results, strict=True)]
-            except Exception as exc:  # noqa: BLE001 - each asking stream skips this round
+                replies += [(fields[b"reply"], {"id": fields[b"id"].decode(), "worker": name, "batch": len(tails),
+                                                "batch_id": batch_id, "words": [w.to_dict() for w in words]})
+                            for fields, words in zip(asking, results, strict=True)]
+            except Exception as exc:  # noqa: BLE001 - each asking stream skips this round, the worker goes on
                 log.exception("caption worker %s: batch failed", name)
-                replies = [(fields[b"reply"], {"id": fields[b"id"].decode(), "worker": name, "error": str(exc)})
-                           for _, fields in fresh]
+                replies += [(fields[b"reply"], {"id": fields[b"id"].decode(), "worker": name, "error": str(exc)})
+                            for fields in asking]
         with client.pipeline() as pipe:
             for reply_key, message in replies:
                 pipe.rpush(reply_key, json.dumps(message))
@@ -210,6 +218,18 @@ def caption_worker_run(*, redis_url: str, prefix: str, name: str, batch_max: int
             pipe.xdel(stream_key, *ids)
             pipe.execute()
     client.zrem(workers_key, name)
+
+
+def _tail_from(fields: dict[bytes, bytes]) -> CaptionTail:
+    """A stream entry's fields as a tail to decode; KeyError/ValueError when the entry is not one."""
+    from audio.transcription.whisper_local import CaptionTail, pcm16_to_float
+
+    audio, offset = fields[b"audio"], float(fields[b"offset"])
+    if not math.isfinite(offset) or offset < 0:
+        raise ValueError(f"offset {offset}")
+    fields[b"id"].decode(), fields[b"reply"]  # noqa: B018 - both are needed to answer, check them with the rest
+    return CaptionTail(samples=pcm16_to_float(audio[: len(audio) // 2 * 2]), offset_s=offset,
+                       prompt=fields[b"prompt"].decode())
 
 
 def _redis_now(client: Any) -> float:

@@ -6,15 +6,19 @@ under its own key prefix), `manage.py caption_worker` processes with tiny.en, an
   resume and reach the end of the answer.
 - No worker running: a tail is refused at once, the room is told captions are paused (once), the answer goes on.
 - A tail older than the stream's patience is dropped by the worker, not decoded.
+- A malformed tail, or a batch whose decode raises, is answered with an error (that stream skips the round) and the
+  worker goes on serving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import wait
@@ -197,3 +201,80 @@ def test_with_redis_unreachable_a_tail_is_refused_at_once():
         assert time.monotonic() - started < 1
     finally:
         client.close()
+
+
+def _reply(client: redis.Redis, key: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        popped = client.blpop([key], timeout=1)  # redis-py 8 reads with a 5 s socket timeout by default
+        if popped is not None:
+            return json.loads(popped[1])
+    pytest.fail(f"no reply on {key} within {timeout_s} s")
+
+
+def test_a_malformed_tail_is_answered_with_an_error_and_the_worker_goes_on(pool: Workers, redis_url: str,
+                                                                           speech_dir: Path):
+    pool.start("w1")
+    client = redis.Redis.from_url(redis_url)
+    speech = pcm16(read_audio(speech_dir / "jfk.wav"))
+    good = f"{pool.prefix}:reply:good"
+    bad = f"{pool.prefix}:reply:bad"
+    # Sent back to back so that one read takes both: the bad one must not cost the good one its round.
+    with client.pipeline() as pipe:
+        pipe.xadd(f"{pool.prefix}:tails", {"id": "bad", "reply": bad, "offset": "not a number", "prompt": "",
+                                           "audio": speech})
+        pipe.xadd(f"{pool.prefix}:tails", {"id": "no-audio", "reply": bad, "offset": 0.0, "prompt": ""})
+        pipe.xadd(f"{pool.prefix}:tails", {"id": "good", "reply": good, "offset": 0.0, "prompt": "",
+                                           "audio": speech})
+        pipe.execute()
+    errors = sorted([_reply(client, bad), _reply(client, bad)], key=lambda m: m["id"])
+    assert [m["id"] for m in errors] == ["bad", "no-audio"]
+    assert all("malformed tail" in m["error"] and "words" not in m for m in errors)
+    words = _reply(client, good)
+    assert "error" not in words and "country" in normalize(" ".join(w["text"] for w in words["words"]))
+    assert pool.procs["w1"].poll() is None  # still serving
+    after = f"{pool.prefix}:reply:after"
+    client.xadd(f"{pool.prefix}:tails", {"id": "after", "reply": after, "offset": 0.0, "prompt": "", "audio": speech})
+    assert _reply(client, after)["words"]
+
+
+def test_a_batch_that_raises_skips_that_round_for_each_stream_and_the_worker_goes_on(pool: Workers, redis_url: str,
+                                                                                     monkeypatch, speech_dir: Path):
+    from audio.transcription import whisper_local
+    from audio.transcription.caption_pool import caption_worker_run
+
+    real = whisper_local.caption_batch_decode
+    broken = threading.Event()
+    broken.set()
+    calls: list[int] = []
+
+    def fails_while_broken(*, tails):  # noqa: ANN001, ANN202 - the decoder's own signature
+        calls.append(len(tails))
+        if broken.is_set():
+            raise RuntimeError("decoder out of memory")
+        return real(tails=tails)
+
+    monkeypatch.setattr(whisper_local, "caption_batch_decode", fails_while_broken)
+    stop = threading.Event()
+    worker = threading.Thread(target=caption_worker_run, daemon=True,
+                              kwargs={"redis_url": redis_url, "prefix": pool.prefix, "name": "inproc", "batch_max": 8,
+                                      "stop": stop})
+    worker.start()
+    try:
+        remote = first_look(caption_decoder.get())
+        deadline = time.monotonic() + 120
+        while remote.workers_alive != 1:  # the receiver thread recounts once a second
+            assert time.monotonic() < deadline and worker.is_alive(), "the in-process worker never came up"
+            time.sleep(0.1)
+        speech = pcm16(read_audio(speech_dir / "jfk.wav"))
+        first = [remote.submit(audio=speech, offset_s=0.0, prompt="") for _ in range(2)]
+        for future in first:
+            with pytest.raises(CaptionsUnavailable, match="out of memory"):
+                future.result(30)
+        broken.clear()
+        again = remote.submit(audio=speech, offset_s=0.0, prompt="").result(30)
+        assert "country" in normalize(" ".join(w.text for w in again))
+        assert worker.is_alive() and len(calls) >= 2
+    finally:
+        stop.set()
+        worker.join(10)
